@@ -1,0 +1,62 @@
+"""One error hierarchy for the connector, and its mapping to Airbyte failure types."""
+
+from __future__ import annotations
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+
+class UsageMeteringError(Exception):
+    """Root of every error this connector raises on purpose. Messages never carry a secret."""
+
+    failure_type: FailureType = FailureType.system_error
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_traced(self) -> AirbyteTracedException:
+        """The Airbyte trace form of this error (a user-facing message, no traceback)."""
+        return AirbyteTracedException(
+            message=self.message, internal_message=self.message, failure_type=self.failure_type
+        )
+
+
+class ConfigError(UsageMeteringError):
+    """The config is invalid; the message names the field path."""
+
+    failure_type = FailureType.config_error
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"Invalid config: {field} {problem}.")
+        self.field = field
+
+
+class ProviderError(UsageMeteringError):
+    """A provider endpoint failed for an account; names the account and the endpoint."""
+
+    def __init__(self, account: str, endpoint: str, problem: str, *, failure_type: FailureType | None = None) -> None:
+        super().__init__(f"{account}: {endpoint}: {problem}")
+        self.account = account
+        self.endpoint = endpoint
+        if failure_type is not None:
+            self.failure_type = failure_type
+
+
+class PermissionDenied(ProviderError):
+    """The credentials work but lack a role or permission."""
+
+    failure_type = FailureType.config_error
+
+
+class AccountsFailed(UsageMeteringError):
+    """Some accounts failed after the others were read and checkpointed."""
+
+    def __init__(self, stream: str, failures: list[UsageMeteringError | AirbyteTracedException]) -> None:
+        messages = [getattr(f, "message", None) or str(f) for f in failures]
+        super().__init__(f"Stream {stream}: {len(failures)} account(s) failed: " + " | ".join(messages))
+        types = {getattr(f, "failure_type", FailureType.system_error) for f in failures}
+        if types == {FailureType.config_error}:
+            self.failure_type = FailureType.config_error
+        elif FailureType.transient_error in types:
+            self.failure_type = FailureType.transient_error

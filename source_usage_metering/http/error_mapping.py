@@ -1,0 +1,138 @@
+"""Error policy as data: what each HTTP answer means, and the handler that applies it.
+
+Provider endpoints add `BodyRule`s for answers that only the body tells apart (Confluent's "start date is too
+far in the past", Datadog's "non-parent org keys"). Every user-facing message names the account and endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorResolution, HttpStatusErrorHandler, ResponseAction
+from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
+
+MAX_RETRIES = 6
+MAX_RETRY_SECONDS = 600
+
+BASE_ERROR_MAPPING: Mapping[Any, ErrorResolution] = {
+    **DEFAULT_ERROR_MAPPING,
+    400: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, "the request was rejected (400)"),
+    401: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, "the credentials were rejected (401)"),
+    403: ErrorResolution(ResponseAction.FAIL, FailureType.config_error, "the credentials lack permission (403)"),
+    404: ErrorResolution(ResponseAction.FAIL, FailureType.system_error, "the endpoint was not found (404)"),
+    408: ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, "request timeout (408)"),
+    429: ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, "rate limited (429)"),
+}
+
+
+@dataclass(frozen=True)
+class BodyRule:
+    """Resolve an answer whose status code and body text say more than the status alone."""
+
+    status: int
+    contains: str
+    action: ResponseAction
+    message: str
+    failure_type: FailureType | None = FailureType.config_error
+
+
+def parsed_json(response: requests.Response) -> Any:
+    """The response body as JSON, parsed once and cached on the response."""
+    cached = getattr(response, "_usage_metering_json", _MISSING)
+    if cached is _MISSING:
+        cached = orjson.loads(response.content)
+        response._usage_metering_json = cached  # type: ignore[attr-defined]
+    return cached
+
+
+_MISSING = object()
+
+
+def error_detail(response: requests.Response) -> str:
+    """A short human text from a provider error body: Confluent/JSON:API objects or Datadog string lists."""
+    try:
+        body = parsed_json(response)
+    except (ValueError, TypeError):
+        return ""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return ""
+    texts = []
+    for error in errors[:3]:
+        if isinstance(error, str):
+            texts.append(error)
+        elif isinstance(error, dict):
+            texts.append(str(error.get("detail") or error.get("title") or error.get("code") or ""))
+    return "; ".join(t for t in texts if t)[:300]
+
+
+class ProviderErrorHandler(HttpStatusErrorHandler):
+    """The CDK status handler plus body rules, malformed-JSON retries and messages naming account and endpoint."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        *,
+        account: str,
+        endpoint: str,
+        hints: Mapping[int, str],
+        body_rules: Sequence[BodyRule] = (),
+        max_retries: int = MAX_RETRIES,
+        max_seconds: int = MAX_RETRY_SECONDS,
+    ) -> None:
+        super().__init__(
+            logger, error_mapping=BASE_ERROR_MAPPING, max_retries=max_retries, max_time=timedelta(seconds=max_seconds)
+        )
+        self._account = account
+        self._endpoint = endpoint
+        self._hints = hints
+        self._body_rules = body_rules
+
+    def interpret_response(self, response_or_exception: Any = None) -> ErrorResolution:
+        """Resolve one answer; see the class docstring."""
+        if isinstance(response_or_exception, requests.Response):
+            resolution = self._interpret_answer(response_or_exception)
+        else:
+            resolution = super().interpret_response(response_or_exception)
+            if resolution.response_action == ResponseAction.RETRY:
+                cause = type(response_or_exception).__name__
+                resolution = ErrorResolution(
+                    ResponseAction.RETRY,
+                    FailureType.transient_error,
+                    self._say(f"could not be reached ({cause})", None),
+                )
+        return resolution
+
+    def _interpret_answer(self, response: requests.Response) -> ErrorResolution:
+        if response.ok:
+            try:
+                parsed_json(response)
+            except (ValueError, TypeError):
+                return ErrorResolution(
+                    ResponseAction.RETRY,
+                    FailureType.transient_error,
+                    self._say("answered with a body that is not valid JSON", response),
+                )
+            return super().interpret_response(response)
+        detail = error_detail(response)
+        for rule in self._body_rules:
+            if response.status_code == rule.status and rule.contains.lower() in detail.lower():
+                return ErrorResolution(rule.action, rule.failure_type, self._say(rule.message, response))
+        resolution = super().interpret_response(response)
+        text = resolution.error_message or f"HTTP {response.status_code}"
+        if detail:
+            text += f": {detail}"
+        if response.status_code in self._hints:
+            text += f". {self._hints[response.status_code]}"
+        return ErrorResolution(resolution.response_action, resolution.failure_type, self._say(text, None))
+
+    def _say(self, text: str, response: requests.Response | None) -> str:
+        status = f" (HTTP {response.status_code})" if response is not None else ""
+        return f"{self._account}: {self._endpoint}{status}: {text}"

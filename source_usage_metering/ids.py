@@ -1,0 +1,51 @@
+"""Deterministic record ids: `|`-joined parts, provider and tenant first, then the entity and its natural key.
+
+Ids never contain a secret or a list position, so they stay stable across syncs, key rotation and account
+reordering, and unique across every account and provider. Only a long or free-text tail is hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+_MAX_PLAIN_PART = 64
+
+
+def join_id(*parts: str | None) -> str:
+    """Join id parts with `|`; a missing part becomes `-`, a long or free-text part its short hash."""
+    return "|".join(_part(p) for p in parts)
+
+
+def _part(value: str | None) -> str:
+    if value is None or value == "":
+        return "-"
+    if len(value) > _MAX_PLAIN_PART or "|" in value or any(c.isspace() for c in value):
+        return "h:" + hashlib.sha256(value.encode()).hexdigest()[:16]
+    return value
+
+
+def product_id(provider: str, product: str) -> str:
+    """A provider catalogue product, shared by every account: `confluent|product|KAFKA`."""
+    return join_id(provider, "product", product)
+
+
+def confluent_organization_id(org_id: str) -> str:
+    """A Confluent organization: `confluent|<org uuid>|organization`."""
+    return join_id("confluent", org_id, "organization")
+
+
+def confluent_environment_id(org_id: str, environment_id: str) -> str:
+    """A Confluent environment (a unified workspace)."""
+    return join_id("confluent", org_id, "environment", environment_id)
+
+
+def confluent_cost_id(
+    org_id: str,
+    day: str,
+    environment_id: str | None,
+    resource_id: str | None,
+    product: str | None,
+    line_type: str | None,
+) -> str:
+    """One Confluent cost line: the org's day x environment x resource x product x line type (tiers folded)."""
+    return join_id("confluent", org_id, "cost", day, environment_id, resource_id, product, line_type)

@@ -1,0 +1,77 @@
+"""The interface every provider implements, and the slices the usage stream reads."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from source_usage_metering.config import Account, UsageMeteringConfig
+from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
+
+Partition = dict[str, str]
+CursorLookup = Callable[[Partition], datetime | None]
+
+
+@dataclass(frozen=True)
+class UsageSlice:
+    """One request window of one account's usage, and where its state partition's cursor moves once read.
+
+    `cursor_after` is the cursor once the slice is complete: normally `end`, earlier when the data in the
+    window is not final yet (a Datadog cost month). `params` carries provider-specific request details.
+    """
+
+    partition: Partition
+    start: datetime
+    end: datetime
+    cursor_after: datetime
+    params: dict[str, str] = field(default_factory=dict)
+
+
+class UsageProvider(ABC):
+    """One configured account of one provider, yielding unified records.
+
+    A provider reads the clock never: `now` is given, once per sync. Each `iter_*` makes its own calls, so a
+    stream never depends on another having run; results every stream needs (the tenant) are cached.
+    """
+
+    name: str
+
+    def __init__(self, account: Account, config: UsageMeteringConfig, *, now: datetime) -> None:
+        self.account = account
+        self.config = config
+        self.now = now
+
+    @property
+    def label(self) -> str:
+        """The account as logs and errors name it."""
+        return self.account.label
+
+    @abstractmethod
+    def partition(self) -> Partition:
+        """The state key of this account: provider, host and tenant (never a secret or list position)."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Prove the credentials and permissions a sync needs; raise a UsageMeteringError that says what to fix."""
+
+    @abstractmethod
+    def iter_organizations(self) -> Iterable[Organization]:
+        """The organizations this account can see."""
+
+    @abstractmethod
+    def iter_products(self) -> Iterable[Product]:
+        """The provider's product catalogue (ids shared across accounts)."""
+
+    @abstractmethod
+    def iter_workspaces(self) -> Iterable[Workspace]:
+        """Workspaces (Confluent environments); none for providers without the concept."""
+
+    @abstractmethod
+    def plan_usage(self, cursor_of: CursorLookup) -> Iterable[UsageSlice]:
+        """The usage slices of this sync, oldest first, from the saved cursors, lookback and config range."""
+
+    @abstractmethod
+    def iter_usage(self, usage_slice: UsageSlice) -> Iterable[UsageRecord]:
+        """Every usage record of one slice."""

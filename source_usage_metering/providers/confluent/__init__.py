@@ -1,0 +1,215 @@
+"""Confluent Cloud provider: organizations, environments (workspaces), catalogue products and daily cost lines.
+
+API references: https://docs.confluent.io/cloud/current/billing/invoices-and-costs.html (costs: UTC days, end
+exclusive, one month per request, about a year of history, up to 72 hours of delay).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
+
+from source_usage_metering.config import ConfluentAccount
+from source_usage_metering.errors import PermissionDenied, ProviderError
+from source_usage_metering.http.auth import basic_auth
+from source_usage_metering.http.base_stream import ProviderHttpStream
+from source_usage_metering.providers.base import CursorLookup, Partition, UsageProvider, UsageSlice
+from source_usage_metering.providers.confluent import transform
+from source_usage_metering.providers.confluent.catalogue import PRODUCTS
+from source_usage_metering.providers.confluent.endpoints import (
+    MAX_WINDOW_DAYS,
+    CostsEndpoint,
+    EnvironmentsEndpoint,
+    OrganizationsEndpoint,
+)
+from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
+from source_usage_metering.windows import Window, at_midnight, month_slices, sync_range
+
+logger = logging.getLogger("airbyte")
+
+DEFAULT_LOOKBACK_DAYS = 5  # data lags up to 72 hours; two days of margin
+HISTORY_DAYS = 364  # "the start date can be up to one year in the past"
+RECENT_PRODUCTS_DAYS = 7
+CHECK_RETRIES = 1
+
+
+class ConfluentProvider(UsageProvider):
+    """One Confluent Cloud organization (one Cloud API key)."""
+
+    name = "confluent"
+    account: ConfluentAccount
+
+    def __init__(self, account: ConfluentAccount, config: Any, *, now: datetime) -> None:
+        super().__init__(account, config, now=now)
+        self._auth = basic_auth(account.api_key, account.api_secret)
+        self._cost_reads_succeeded = False
+
+    def _endpoint(self, endpoint: type[ProviderHttpStream], **kwargs: Any) -> ProviderHttpStream:
+        return endpoint(self.account, self._auth, **kwargs)
+
+    @cached_property
+    def tenant(self) -> transform.Tenant:
+        """The organization that owns the key: `/org/v2/organizations`, else the CRN of an environment."""
+        organizations = list(self._organizations_raw)
+        if organizations:
+            first = organizations[0]
+            return transform.Tenant(first["id"], first.get("display_name"))
+        for environment in self._environments_raw:
+            org_id = transform.org_id_from_crn((environment.get("metadata") or {}).get("resource_name"))
+            if org_id:
+                return transform.Tenant(org_id, None)
+        raise PermissionDenied(
+            self.label,
+            "GET /org/v2/organizations and GET /org/v2/environments",
+            "cannot tell which organization the key belongs to: neither organizations nor environments are "
+            "readable. The key needs the OrganizationAdmin role (or BillingAdmin plus EnvironmentAdmin).",
+        )
+
+    @cached_property
+    def _organizations_raw(self) -> list[Mapping[str, Any]]:
+        endpoint = self._endpoint(OrganizationsEndpoint)
+        rows = [row for row in endpoint.read_slice({}) if row.get("id")]
+        self._warn_ignored(endpoint)
+        return rows
+
+    @cached_property
+    def _environments_raw(self) -> list[Mapping[str, Any]]:
+        endpoint = self._endpoint(EnvironmentsEndpoint)
+        rows = [row for row in endpoint.read_slice({}) if row.get("id")]
+        self._warn_ignored(endpoint)
+        return rows
+
+    @cached_property
+    def _environment_names(self) -> dict[str, str]:
+        return {row["id"]: row.get("display_name") for row in self._environments_raw}
+
+    def partition(self) -> Partition:
+        """`{"provider": "confluent", "host": ..., "tenant": <org id>}`."""
+        return {"provider": self.name, "host": self.account.host, "tenant": self.tenant.org_id}
+
+    def check(self) -> None:
+        """The key works (it names its organization) and can read billing (a one-day costs call)."""
+        self.partition()
+        day = at_midnight(self.now.date()) - timedelta(days=4)
+        endpoint = self._endpoint(CostsEndpoint, max_retries=CHECK_RETRIES)
+        for _ in endpoint.read_slice(
+            {"start_date": day.date().isoformat(), "end_date": (day + timedelta(days=1)).date().isoformat()}
+        ):
+            break
+        if any("403" in reason for reason in endpoint.ignored):
+            raise PermissionDenied(self.label, endpoint.endpoint, "the key cannot read billing (403). " + _ROLE_HINT)
+
+    def iter_organizations(self) -> Iterable[Organization]:
+        """The key's organization, or its bare id when the org API is not readable."""
+        include = self.config.include_remote_data
+        if self._organizations_raw:
+            for raw in self._organizations_raw:
+                yield transform.to_organization(raw, include_remote_data=include)
+        else:
+            yield transform.to_bare_organization(self.tenant)
+
+    def iter_workspaces(self) -> Iterable[Workspace]:
+        """Every listed environment; deleted ones are not listed (their cost lines keep their ids)."""
+        for raw in self._environments_raw:
+            yield transform.to_workspace(raw, self.tenant, include_remote_data=self.config.include_remote_data)
+
+    def iter_products(self) -> Iterable[Product]:
+        """The catalogue plus any product value in the most recent cost window."""
+        seen = list(PRODUCTS)
+        end = at_midnight(self.now.date())
+        window = Window(end - timedelta(days=RECENT_PRODUCTS_DAYS), end)
+        for row in self._read_costs(window):
+            product = row.get("product")
+            if isinstance(product, str) and product and product not in seen:
+                seen.append(product)
+        for product in seen:
+            yield transform.to_product(product)
+
+    def plan_usage(self, cursor_of: CursorLookup) -> Iterable[UsageSlice]:
+        """Calendar-month windows (at most 31 days) from the cursor minus the lookback to today (exclusive)."""
+        partition = self.partition()
+        today = at_midnight(self.now.date())
+        lookback = self.config.lookback_days if self.config.lookback_days is not None else DEFAULT_LOOKBACK_DAYS
+        window = sync_range(
+            default_start=today - timedelta(days=HISTORY_DAYS),
+            start_date=self.config.start_date,
+            end_date=self.config.end_date,
+            cursor=cursor_of(partition),
+            lookback=timedelta(days=lookback),
+            now=self.now,
+            latest=today,
+            earliest=today - timedelta(days=HISTORY_DAYS + 1),
+        )
+        if window is None:
+            return
+        for piece in month_slices(window, MAX_WINDOW_DAYS):
+            yield UsageSlice(partition, piece.start, piece.end, piece.end)
+
+    def iter_usage(self, usage_slice: UsageSlice) -> Iterator[UsageRecord]:
+        """The cost lines of one window: its rows folded per line, tiers as charges."""
+        window = Window(usage_slice.start, usage_slice.end)
+        rows = list(self._read_costs(window, fatal_if_refused=True))
+        include = self.config.include_remote_data
+        tenant, names = self.tenant, self._environment_names
+        for key, line_rows in self._group(rows).items():
+            yield transform.to_usage_record(key, line_rows, tenant, names, include_remote_data=include)
+
+    def _group(self, rows: list[Mapping[str, Any]]) -> dict[tuple, list[Mapping[str, Any]]]:
+        readable = []
+        for row in rows:
+            try:
+                transform.cost_line_key(row)
+            except transform.OddRow as odd:
+                logger.warning("%s: GET /billing/v1/costs: skipped a cost row: %s", self.label, odd)
+                continue
+            readable.append(row)
+        return transform.group_cost_rows(readable)
+
+    def _read_costs(self, window: Window, *, fatal_if_refused: bool = False) -> Iterator[Mapping[str, Any]]:
+        endpoint = self._endpoint(CostsEndpoint)
+        try:
+            yield from endpoint.read_slice(
+                {"start_date": window.start.date().isoformat(), "end_date": window.end.date().isoformat()}
+            )
+        except RequestWindowSplitRequiredException:
+            if window.days <= 1:
+                raise
+            middle = window.start + timedelta(days=int(window.days // 2))
+            yield from self._read_costs(Window(window.start, middle), fatal_if_refused=fatal_if_refused)
+            yield from self._read_costs(Window(middle, window.end), fatal_if_refused=fatal_if_refused)
+            return
+        if not endpoint.ignored:
+            self._cost_reads_succeeded = True
+            return
+        self._skip_or_fail(endpoint, window, fatal_if_refused)
+
+    def _skip_or_fail(self, endpoint: ProviderHttpStream, window: Window, fatal: bool) -> None:
+        """Old windows the API refuses are skipped; a refusal once newer data was read, or of today's, is fatal."""
+        reason = endpoint.ignored[-1]
+        is_latest = window.end >= at_midnight(self.now.date())
+        if fatal and (self._cost_reads_succeeded or is_latest):
+            raise ProviderError(
+                self.label,
+                endpoint.endpoint,
+                f"refused {window.start.date()}..{window.end.date()} ({reason}). {_ROLE_HINT}",
+            )
+        logger.warning(
+            "%s: %s: skipped %s..%s (exclusive): %s",
+            self.label,
+            endpoint.endpoint,
+            window.start.date(),
+            window.end.date(),
+            reason,
+        )
+
+    def _warn_ignored(self, endpoint: ProviderHttpStream) -> None:
+        for reason in endpoint.ignored:
+            logger.warning("%s: %s: %s; continuing without it", self.label, endpoint.endpoint, reason)
+
+
+_ROLE_HINT = "Billing needs a Cloud API key with the OrganizationAdmin or BillingAdmin role (not a cluster key)."

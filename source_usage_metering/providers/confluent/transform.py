@@ -1,0 +1,245 @@
+"""Pure mappings from Confluent Cloud payloads to unified records: no I/O, clock or logging."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from source_usage_metering import ids
+from source_usage_metering.providers.confluent.catalogue import PRODUCTS, resource_type
+from source_usage_metering.records import Charge, Organization, Product, Ref, Resource, UsageRecord, Workspace
+from source_usage_metering.windows import iso, parse_iso
+
+PROVIDER = "confluent"
+CURRENCY = "USD"  # Confluent documents every amount "in dollars"; the API has no currency field.
+_CRN_ORG = re.compile(r"organization=([^/]+)")
+_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]00:00:00(?:\.0+)?(?:Z|[+-]00:?00)?)?$")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """The Confluent organization that owns the credentials."""
+
+    org_id: str
+    name: str | None
+
+    @property
+    def ref(self) -> Ref:
+        """The organization as other records reference it."""
+        return {"id": ids.confluent_organization_id(self.org_id), "name": self.name}
+
+
+class OddRow(ValueError):
+    """A cost row that cannot be mapped (no day); the caller skips it with a warning."""
+
+
+def org_id_from_crn(resource_name: str | None) -> str | None:
+    """The organization id in a CRN like `crn://confluent.cloud/organization=<uuid>/environment=env-1`."""
+    match = _CRN_ORG.search(resource_name or "")
+    return match.group(1) if match else None
+
+
+def timestamp(value: Any) -> str | None:
+    """An ISO-8601 UTC timestamp, or None when the provider gave none (never the extraction time)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return iso(parse_iso(value))
+    except ValueError:
+        return None
+
+
+def to_organization(raw: Mapping[str, Any], *, include_remote_data: bool) -> Organization:
+    """An `/org/v2/organizations` item."""
+    metadata = raw.get("metadata") or {}
+    record: Organization = {
+        "id": ids.confluent_organization_id(raw["id"]),
+        "name": raw.get("display_name"),
+        "created_at": timestamp(metadata.get("created_at")),
+        "updated_at": timestamp(metadata.get("updated_at")),
+        "provider": PROVIDER,
+        "remote_id": raw["id"],
+    }
+    if include_remote_data:
+        record["remote_data"] = dict(raw)
+    return record
+
+
+def to_bare_organization(tenant: Tenant) -> Organization:
+    """The organization known only by its id (when `/org/v2/organizations` is not readable)."""
+    return {
+        "id": tenant.ref["id"],
+        "name": tenant.name,
+        "created_at": None,
+        "updated_at": None,
+        "provider": PROVIDER,
+        "remote_id": tenant.org_id,
+    }
+
+
+def to_workspace(raw: Mapping[str, Any], tenant: Tenant, *, include_remote_data: bool) -> Workspace:
+    """An `/org/v2/environments` item; workspaces are Confluent environments."""
+    metadata = raw.get("metadata") or {}
+    record: Workspace = {
+        "id": ids.confluent_environment_id(tenant.org_id, raw["id"]),
+        "name": raw.get("display_name"),
+        "organization": tenant.ref,
+        "created_at": timestamp(metadata.get("created_at")),
+        "updated_at": timestamp(metadata.get("updated_at")),
+        "provider": PROVIDER,
+        "remote_id": raw["id"],
+    }
+    if include_remote_data:
+        record["remote_data"] = dict(raw)
+    return record
+
+
+def to_product(product: str) -> Product:
+    """A catalogue product, or a product value the catalogue does not know (named by its value)."""
+    known = PRODUCTS.get(product)
+    return {
+        "id": ids.product_id(PROVIDER, product),
+        "name": known.name if known else product,
+        "description": known.description if known else None,
+        "created_at": None,
+        "updated_at": None,
+        "provider": PROVIDER,
+        "remote_id": product,
+    }
+
+
+def day_of(value: Any) -> str:
+    """`YYYY-MM-DD` from `YYYY-MM-DD` or `YYYY-MM-DD 00:00:00` (both seen in real payloads)."""
+    match = _DAY.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise OddRow(f"unreadable date {str(value)[:30]!r}")
+    return match.group(1)
+
+
+def cost_line_key(row: Mapping[str, Any]) -> tuple[str, str | None, str | None, str | None, str | None]:
+    """Rows of one cost line share day, environment, resource, product and line type (tiers differ in price)."""
+    resource = row.get("resource") or {}
+    environment = resource.get("environment") or {}
+    return (
+        day_of(row.get("start_date")),
+        environment.get("id"),
+        resource.get("id"),
+        row.get("product"),
+        row.get("line_type"),
+    )
+
+
+def group_cost_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple, list[Mapping[str, Any]]]:
+    """Fold rows into cost lines, in first-seen order. Raises OddRow for a row without a readable day."""
+    lines: dict[tuple, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        lines.setdefault(cost_line_key(row), []).append(row)
+    return lines
+
+
+def to_usage_record(
+    key: tuple,
+    rows: list[Mapping[str, Any]],
+    tenant: Tenant,
+    environment_names: Mapping[str, str],
+    *,
+    include_remote_data: bool,
+) -> UsageRecord:
+    """One cost line: its rows (one per pricing tier) become `total` charges, quantities add up."""
+    day, environment_id, resource_id, product, line_type = key
+    first = rows[0]
+    end_day = day_of(first["end_date"]) if first.get("end_date") else None
+    ids_seen = [row["id"] for row in rows if row.get("id")]
+    record: UsageRecord = {
+        "id": ids.confluent_cost_id(tenant.org_id, day, environment_id, resource_id, product, line_type),
+        "product": {"id": ids.product_id(PROVIDER, product), "name": _product_name(product)} if product else None,
+        "metric_name": line_type,
+        "resources": _resources(first.get("resource"), tenant, environment_names),
+        "organization": tenant.ref,
+        "charges": [_charge(row) for row in rows],
+        "usage": _usage(rows),
+        "start_date": f"{day}T00:00:00Z",
+        "end_date": f"{end_day}T00:00:00Z" if end_day else None,
+        "created_at": None,
+        "updated_at": None,
+        "provider": PROVIDER,
+        "remote_id": ids_seen[0] if len(ids_seen) == 1 else None,
+    }
+    if include_remote_data:
+        record["remote_data"] = {"cost_rows": [dict(row) for row in rows]}
+    return record
+
+
+def _product_name(product: str) -> str:
+    known = PRODUCTS.get(product)
+    return known.name if known else product
+
+
+def _resources(resource: Any, tenant: Tenant, environment_names: Mapping[str, str]) -> list[Resource]:
+    if not isinstance(resource, Mapping) or not resource.get("id"):
+        return []
+    environment_id = (resource.get("environment") or {}).get("id")
+    workspace: Ref | None = None
+    if environment_id:
+        workspace = {
+            "id": ids.confluent_environment_id(tenant.org_id, environment_id),
+            "name": environment_names.get(environment_id),
+        }
+    return [
+        {
+            "id": resource["id"],
+            "name": resource.get("display_name"),
+            "type": resource_type(resource["id"]),
+            "workspace": workspace,
+        }
+    ]
+
+
+def _charge(row: Mapping[str, Any]) -> Charge:
+    charge: dict[str, Any] = {
+        "amount": number(row.get("amount")),
+        "currency": CURRENCY,
+        "type": "total",
+        "original_amount": number(row.get("original_amount")),
+        "discount_amount": number(row.get("discount_amount")),
+        "unit_price": number(row.get("price")),
+        "quantity": number(row.get("quantity")),
+        "unit": row.get("unit"),
+    }
+    if row.get("description"):
+        charge["description"] = row["description"]
+    if row.get("tier_dimensions"):
+        charge["tier_dimensions"] = row["tier_dimensions"]
+    return charge  # type: ignore[return-value]
+
+
+def _usage(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+    first = rows[0]
+    quantities = [number(row.get("quantity")) for row in rows]
+    known = [q for q in quantities if q is not None]
+    return {
+        "quantity": float(sum((Decimal(str(q)) for q in known), Decimal(0))) if known else None,
+        "unit": first.get("unit"),
+        "granularity": first.get("granularity"),
+        "network_access_type": first.get("network_access_type"),
+        "line_type": first.get("line_type"),
+        "tiers": len(rows),
+    }
+
+
+def number(value: Any) -> float | int | None:
+    """A JSON number as given; numeric strings are read; anything else is None (never invented)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return float(parsed) if parsed.is_finite() else None
+    return None

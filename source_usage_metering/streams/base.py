@@ -1,0 +1,122 @@
+"""The unified stream base: one Airbyte stream over every configured account, with per-account state.
+
+State has the CDK's partitioned shape `{"states": [{"partition": {...}, "cursor": {<cursor field>: ...}}]}`, keyed by
+provider, host and tenant, so adding, removing or reordering accounts leaves the others' state intact. A failing
+account does not hide the others: they are read and checkpointed, then the stream fails naming the account.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Any
+
+import requests
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.sources.streams import CheckpointMixin, Stream
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_usage_metering.errors import AccountsFailed, UsageMeteringError
+from source_usage_metering.providers.base import Partition, UsageProvider
+
+logger = logging.getLogger("airbyte")
+
+AccountFailure = UsageMeteringError | AirbyteTracedException
+
+
+def partition_key(partition: Mapping[str, Any]) -> str:
+    """A hashable, order-independent key of a state partition."""
+    return json.dumps(partition, sort_keys=True, separators=(",", ":"))
+
+
+def as_failure(error: Exception, label: str) -> AccountFailure:
+    """Any error an account raised, as one this connector reports (naming the account)."""
+    if isinstance(error, UsageMeteringError | AirbyteTracedException):
+        return error
+    if isinstance(error, requests.RequestException):
+        return UsageMeteringError(f"{label}: the provider could not be reached ({type(error).__name__})")
+    return UsageMeteringError(f"{label}: unexpected {type(error).__name__}: {error}")
+
+
+class UnifiedStream(Stream, CheckpointMixin):
+    """Base of the four unified streams; the providers do the provider-specific work."""
+
+    primary_key = "id"
+    state_checkpoint_interval = None
+
+    def __init__(self, providers: list[UsageProvider]) -> None:
+        self._providers = providers
+        self._states: dict[str, dict[str, Any]] = {}
+        self._failures: list[AccountFailure] = []
+        self._failed_accounts: set[str] = set()
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        """Every partition's cursor, including partitions of accounts no longer configured."""
+        return {"states": list(self._states.values())}
+
+    @state.setter
+    def state(self, value: MutableMapping[str, Any]) -> None:
+        self._states = {}
+        for entry in (value or {}).get("states") or []:
+            if isinstance(entry, Mapping) and isinstance(entry.get("partition"), Mapping):
+                partition = dict(entry["partition"])
+                self._states[partition_key(partition)] = {
+                    "partition": partition,
+                    "cursor": dict(entry.get("cursor") or {}),
+                }
+
+    def cursor_value(self, partition: Partition) -> str | None:
+        """The saved cursor value of a partition, if any."""
+        entry = self._states.get(partition_key(partition))
+        value = (entry or {}).get("cursor", {}).get(self.cursor_field)
+        return value if isinstance(value, str) else None
+
+    def set_cursor_value(self, partition: Partition, value: str) -> None:
+        """Move a partition's cursor (never backwards)."""
+        current = self.cursor_value(partition)
+        if current is None or value > current:
+            self._states[partition_key(partition)] = {
+                "partition": dict(partition),
+                "cursor": {self.cursor_field: value},
+            }
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        """The stream's static schema (discover needs no network)."""
+        from source_usage_metering.schemas import load_schema
+
+        return load_schema(self.name)
+
+    def account_failed(self, provider: UsageProvider, error: Exception) -> None:
+        """Remember an account's failure; its remaining slices are skipped, other accounts go on."""
+        failure = as_failure(error, provider.label)
+        logger.error("%s: stream %s: %s", provider.label, self.name, getattr(failure, "message", None) or failure)
+        self._failures.append(failure)
+        self._failed_accounts.add(provider.label)
+
+    def is_failed(self, provider: UsageProvider) -> bool:
+        """Whether the account already failed in this stream."""
+        return provider.label in self._failed_accounts
+
+    def raise_failures(self) -> None:
+        """After every account was read: fail the stream if any account failed."""
+        if self._failures:
+            raise AccountsFailed(self.name, self._failures).to_traced()
+
+    def guarded(self, provider: UsageProvider, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        """Yield records until the account fails; then record the failure instead of raising."""
+        try:
+            yield from records
+        except Exception as error:
+            self.account_failed(provider, error)
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        """Subclasses implement."""
+        raise NotImplementedError

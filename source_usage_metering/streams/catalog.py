@@ -1,0 +1,102 @@
+"""organizations, products and workspaces: small catalogues per account, incremental on `updated_at`.
+
+Records the provider gives no `updated_at` are always emitted; the others only when newer than the cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from airbyte_cdk.models import SyncMode
+
+from source_usage_metering.providers.base import UsageProvider
+from source_usage_metering.streams.base import UnifiedStream
+
+
+class CatalogStream(UnifiedStream):
+    """One slice per account; the cursor of each account moves to the newest `updated_at` it returned."""
+
+    cursor_field = "updated_at"
+
+    def stream_slices(
+        self,
+        *,
+        sync_mode: SyncMode,
+        cursor_field: list[str] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterator[Mapping[str, Any]]:
+        """`{"account": <position in this sync>, "partition": <state key>}` per readable account."""
+        for position, provider in enumerate(self._providers):
+            try:
+                partition = provider.partition()
+            except Exception as error:
+                self.account_failed(provider, error)
+                continue
+            yield {"account": position, "partition": partition}
+        self.raise_failures()
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        """The account's records newer than its cursor (all of them in a full refresh)."""
+        if not stream_slice:
+            return
+        provider = self._providers[stream_slice["account"]]
+        partition = stream_slice["partition"]
+        since = self.cursor_value(partition) if sync_mode == SyncMode.incremental else None
+        newest = None
+        for record in self.guarded(provider, self.iter_entities(provider)):
+            updated = record.get("updated_at")
+            if updated is not None:
+                if since is not None and updated <= since:
+                    continue
+                newest = updated if newest is None or updated > newest else newest
+            yield record
+        if newest is not None and not self.is_failed(provider):
+            self.set_cursor_value(partition, newest)
+
+    def iter_entities(self, provider: UsageProvider) -> Iterable[Mapping[str, Any]]:
+        """The provider's records for this stream."""
+        raise NotImplementedError
+
+
+class Organizations(CatalogStream):
+    """Organizations of every account (Confluent orgs; Datadog parent and child orgs)."""
+
+    name = "organizations"
+
+    def iter_entities(self, provider: UsageProvider) -> Iterable[Mapping[str, Any]]:
+        """The provider's organizations."""
+        return provider.iter_organizations()
+
+
+class Workspaces(CatalogStream):
+    """Workspaces: Confluent environments (Datadog has none)."""
+
+    name = "workspaces"
+
+    def iter_entities(self, provider: UsageProvider) -> Iterable[Mapping[str, Any]]:
+        """The provider's workspaces."""
+        return provider.iter_workspaces()
+
+
+class Products(CatalogStream):
+    """Provider product catalogues; a product shared by several accounts is emitted once per sync."""
+
+    name = "products"
+
+    def __init__(self, providers: list[UsageProvider]) -> None:
+        super().__init__(providers)
+        self._emitted: set[str] = set()
+
+    def iter_entities(self, provider: UsageProvider) -> Iterable[Mapping[str, Any]]:
+        """The provider's products not yet emitted in this sync."""
+        for product in provider.iter_products():
+            if product["id"] not in self._emitted:
+                self._emitted.add(product["id"])
+                yield product

@@ -1,0 +1,107 @@
+"""Pure UTC date math: sync ranges, lookback, month-bounded slices. Time is always an argument."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+UTC = timezone.utc
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC interval [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> float:
+        """Length in days."""
+        return (self.end - self.start) / timedelta(days=1)
+
+
+def at_midnight(day: date) -> datetime:
+    """00:00 UTC of a date."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def month_start(moment: datetime) -> datetime:
+    """00:00 UTC of the first day of the moment's month."""
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The first day of the month `months` after the moment's month (negative goes back)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def sync_range(
+    *,
+    default_start: datetime,
+    start_date: date | None,
+    end_date: date | None,
+    cursor: datetime | None,
+    lookback: timedelta,
+    now: datetime,
+    earliest: datetime | None = None,
+    latest: datetime | None = None,
+) -> Window | None:
+    """The window one sync reads for one account, or None when there is nothing to read.
+
+    Args:
+        default_start: where a first sync starts when no start_date is configured.
+        start_date: the configured first day (UTC), if any.
+        end_date: the configured last day (inclusive), if any.
+        cursor: the saved cursor (end of the last completed slice), if any.
+        lookback: how far before the cursor to read again.
+        now: the current time (UTC).
+        earliest: the oldest moment the provider serves, if limited.
+        latest: the newest end the provider accepts (defaults to now).
+
+    Returns:
+        [start, end) clamped to the provider's limits.
+    """
+    start = at_midnight(start_date) if start_date else default_start
+    if cursor is not None:
+        start = max(start, cursor - lookback)
+    if earliest is not None:
+        start = max(start, earliest)
+    end = latest if latest is not None else now
+    if end_date is not None:
+        end = min(end, at_midnight(end_date) + timedelta(days=1))
+    return Window(start, end) if start < end else None
+
+
+def month_slices(window: Window, max_days: int = 31) -> Iterator[Window]:
+    """Split a window at calendar-month boundaries, each slice at most `max_days` long."""
+    start = window.start
+    while start < window.end:
+        end = min(add_months(start, 1), window.end, start + timedelta(days=max_days))
+        yield Window(start, end)
+        start = end
+
+
+def fixed_slices(window: Window, step: timedelta) -> Iterator[Window]:
+    """Split a window into consecutive slices of at most `step`."""
+    start = window.start
+    while start < window.end:
+        end = min(start + step, window.end)
+        yield Window(start, end)
+        start = end
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with a Z suffix, seconds precision."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> datetime:
+    """Parse an ISO-8601 timestamp or date (as UTC when it carries no offset)."""
+    text = value.strip().replace("Z", "+00:00")
+    if len(text) == 10:
+        text += "T00:00:00+00:00"
+    moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

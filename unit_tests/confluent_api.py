@@ -1,0 +1,41 @@
+"""A small fake of the Confluent Cloud API on requests-mock, serving the payload fixtures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests_mock
+
+from unit_tests.conftest import CONFLUENT_URL, payload
+
+ORG_ID = "9bb441c4-edef-46ac-8a41-c49e44a3fd9a"
+EMPTY_COSTS = {"api_version": "v1", "kind": "CostList", "metadata": {"next": ""}, "data": []}
+
+
+def mock_org_api(http: requests_mock.Mocker, base: str = CONFLUENT_URL) -> None:
+    """Organizations (one page) and environments (two pages, null next on the last)."""
+    http.get(f"{base}/org/v2/organizations", json=payload("confluent/org_v2_organizations__single"))
+    http.get(f"{base}/org/v2/environments", additional_matcher=lambda r: "page_token" not in r.qs,
+             json=payload("confluent/org_v2_environments__page1"))
+    http.get(f"{base}/org/v2/environments", additional_matcher=lambda r: "page_token" in r.qs,
+             json=payload("confluent/org_v2_environments__last_page_null_next"))
+
+
+def mock_costs(http: requests_mock.Mocker, pages_by_start: dict[str, list[Any]], base: str = CONFLUENT_URL) -> None:
+    """`/billing/v1/costs`: for a window starting on a day, its pages (by page token order); else no rows."""
+
+    def answer(request: Any, context: Any) -> Any:
+        start = request.qs["start_date"][0]
+        pages = pages_by_start.get(start, [EMPTY_COSTS])
+        index = 1 if "page_token" in request.qs else 0
+        page = pages[min(index, len(pages) - 1)]
+        if isinstance(page, tuple):
+            context.status_code, page = page
+        return page
+
+    http.get(f"{base}/billing/v1/costs", json=answer)
+
+
+def two_page_costs() -> list[Any]:
+    """The realistic two-page day (tiers, PROMO_CREDIT, SUPPORT, unknown product, deleted environment)."""
+    return [payload("confluent/billing_costs__page1"), payload("confluent/billing_costs__last_page_empty_next")]
