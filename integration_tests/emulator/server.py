@@ -1,0 +1,218 @@
+"""HTTP layer: a loopback ThreadingHTTPServer, routing to the provider APIs, rate budgets, faults and stats."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from .faults import FaultInjector, FaultPlan, Faults, html_error_page, truncate_json
+from .messages import ApiRequest, ApiResponse, json_response
+from .ratelimit import BudgetState, RateBudget
+
+ADMIN_PREFIX = "/_emulator/"
+LOOPBACK = "127.0.0.1"
+AdminHandler = Callable[[ApiRequest, bytes], ApiResponse]
+
+
+class ProviderApi(Protocol):
+    """What the gateway needs from `ConfluentApi` / `DatadogApi`."""
+
+    def owns(self, path: str) -> bool:
+        """Return whether a path belongs to this API."""
+
+    def handle(self, request: ApiRequest) -> ApiResponse:
+        """Answer one request."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Bytes ready to write (None from `Gateway.serve` means: drop the connection)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class Stats:
+    """Thread-safe counters of API traffic (admin requests are not counted)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero every counter."""
+        with self._lock:
+            self.requests, self.records = 0, 0
+            self.by_path: Counter[str] = Counter()
+            self.status_counts: Counter[str] = Counter()
+
+    def record(self, path: str, status: str, records: int) -> None:
+        """Count one API request."""
+        with self._lock:
+            self.requests += 1
+            self.records += records
+            self.by_path[path] += 1
+            self.status_counts[status] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return `{"requests", "by_path", "status_counts", "records_served"}`."""
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "by_path": dict(self.by_path),
+                "status_counts": dict(self.status_counts),
+                "records_served": self.records,
+            }
+
+
+def provider_error(provider: str, status: int, detail: str) -> ApiResponse:
+    """Build a provider-shaped error body for gateway-made errors (429, 5xx)."""
+    if provider == "datadog":
+        return json_response({"errors": [detail]}, status=status)
+    error = {"status": str(status), "code": "too_many_requests" if status == 429 else "internal_error"}
+    error.update(title=detail, detail=detail)
+    return json_response({"errors": [error]}, status=status)
+
+
+class Gateway:
+    """Routes admin and API requests; applies the rate budget and injected faults to API paths only."""
+
+    def __init__(self, apis: dict[str, ProviderApi], faults: Faults, admin: dict[tuple[str, str], AdminHandler]):
+        self.apis = apis
+        self.admin = admin
+        self.injector = FaultInjector(faults)
+        self.stats = Stats()
+        self.budgets: dict[str, RateBudget] = {}
+        self.set_faults(faults)
+
+    def set_faults(self, faults: Faults) -> None:
+        """Replace the fault knobs; a changed rate limit starts fresh budgets."""
+        old = self.injector.faults
+        self.injector.configure(faults)
+        if not self.budgets or (old.rate_limit, old.rate_window_seconds) != (
+            faults.rate_limit,
+            faults.rate_window_seconds,
+        ):
+            self.budgets = {name: RateBudget(faults.rate_limit, faults.rate_window_seconds) for name in self.apis}
+
+    def serve(self, method: str, request: ApiRequest, body: bytes) -> Reply | None:
+        """Answer one request, or return None to drop the connection."""
+        if request.path.startswith(ADMIN_PREFIX):
+            handler = self.admin.get((method, request.path))
+            response = handler(request, body) if handler else json_response({"errors": ["Not found"]}, 404)
+            return Reply(response.status, {"Content-Type": response.content_type}, response.encoded())
+        provider = next((name for name, api in self.apis.items() if api.owns(request.path)), None)
+        if provider is None or method != "GET":
+            status = 404 if provider is None else 405
+            self.stats.record(request.path, str(status), 0)
+            return Reply(status, {"Content-Type": "application/json"}, b'{"errors":["Not found"]}')
+        return self._serve_api(provider, request)
+
+    def _serve_api(self, provider: str, request: ApiRequest) -> Reply | None:
+        budget = self.budgets[provider].take()
+        plan = self.injector.plan(request.path) if budget.allowed else FaultPlan()
+        if plan.delay:
+            time.sleep(plan.delay)
+        if plan.drop:
+            self.stats.record(request.path, "dropped", 0)
+            return None
+        if not budget.allowed:
+            detail = f"Rate limit of {budget.limit} requests in {budget.period_seconds} seconds reached."
+            response = provider_error(provider, 429, detail)
+            response.headers["Retry-After"] = str(budget.reset_seconds)
+        elif plan.status is not None:
+            response = self._injected(provider, plan)
+        else:
+            response = self.apis[provider].handle(request)
+        body = response.encoded()
+        if plan.malformed and response.status == 200:
+            body = truncate_json(body)
+        headers = {"Content-Type": response.content_type, **response.headers}
+        headers.update(rate_limit_headers(provider, request.path, budget))
+        self.stats.record(request.path, str(response.status), response.records if response.status == 200 else 0)
+        return Reply(response.status, headers, body)
+
+    def _injected(self, provider: str, plan: FaultPlan) -> ApiResponse:
+        status = plan.status or 503
+        if status == 429:
+            response = provider_error(provider, 429, "Too Many Requests")
+            response.headers["Retry-After"] = str(self.injector.faults.retry_after_seconds)
+            return response
+        if plan.html:
+            return ApiResponse(status=status, body=html_error_page(status), content_type="text/html")
+        return provider_error(provider, status, "Internal Server Error" if status == 500 else "Service Unavailable")
+
+
+def rate_limit_headers(provider: str, path: str, budget: BudgetState) -> dict[str, str]:
+    """Return the `X-RateLimit-*` headers (Datadog adds `-Period` and `-Name`)."""
+    headers = {
+        "X-RateLimit-Limit": str(budget.limit),
+        "X-RateLimit-Remaining": str(budget.remaining),
+        "X-RateLimit-Reset": str(budget.reset_seconds),
+    }
+    if provider == "datadog":
+        name = "usage_metering" if "/usage/" in path else path.rsplit("/", 1)[-1]
+        headers.update({"X-RateLimit-Period": str(budget.period_seconds), "X-RateLimit-Name": name})
+    return headers
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    """Parses HTTP/1.1 requests (keep-alive, Content-Length) and writes the gateway's replies."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "usage-metering-emulator/1.0"
+    server: EmulatorHTTPServer
+
+    def do_GET(self) -> None:
+        """Serve a GET."""
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        """Serve a POST."""
+        self._serve("POST")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: the emulator runs inside tests and benchmarks."""
+
+    def _serve(self, method: str) -> None:
+        split = urlsplit(self.path)
+        query = {key: values[-1] for key, values in parse_qs(split.query, keep_blank_values=True).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        base_url = "http://" + headers.get("host", f"{LOOPBACK}:{self.server.server_address[1]}")
+        reply = self.server.gateway.serve(method, ApiRequest(split.path, query, headers, base_url), body)
+        if reply is None:
+            self._drop()
+            return
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer bound to 127.0.0.1 only."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, port: int, gateway: Gateway) -> None:
+        self.gateway = gateway
+        super().__init__((LOOPBACK, port), RequestHandler)
