@@ -71,7 +71,9 @@ class Emulator:
         """Bind 127.0.0.1 and serve in a daemon thread; returns self."""
         if self._server is None:
             self._server = EmulatorHTTPServer(self._port, self.gateway)
-            self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="emulator", daemon=True
+            )
             self._thread.start()
         return self
 
