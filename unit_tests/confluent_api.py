@@ -15,10 +15,16 @@ EMPTY_COSTS = {"api_version": "v1", "kind": "CostList", "metadata": {"next": ""}
 def mock_org_api(http: requests_mock.Mocker, base: str = CONFLUENT_URL) -> None:
     """Organizations (one page) and environments (two pages, null next on the last)."""
     http.get(f"{base}/org/v2/organizations", json=payload("confluent/org_v2_organizations__single"))
-    http.get(f"{base}/org/v2/environments", additional_matcher=lambda r: "page_token" not in r.qs,
-             json=payload("confluent/org_v2_environments__page1"))
-    http.get(f"{base}/org/v2/environments", additional_matcher=lambda r: "page_token" in r.qs,
-             json=payload("confluent/org_v2_environments__last_page_null_next"))
+    http.get(
+        f"{base}/org/v2/environments",
+        additional_matcher=lambda r: "page_token" not in r.qs,
+        json=payload("confluent/org_v2_environments__page1"),
+    )
+    http.get(
+        f"{base}/org/v2/environments",
+        additional_matcher=lambda r: "page_token" in r.qs,
+        json=payload("confluent/org_v2_environments__last_page_null_next"),
+    )
 
 
 def mock_costs(http: requests_mock.Mocker, pages_by_start: dict[str, list[Any]], base: str = CONFLUENT_URL) -> None:

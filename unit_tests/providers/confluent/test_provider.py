@@ -1,0 +1,141 @@
+"""Real-payload quirks of the Confluent Cloud API, each read through the whole source."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from airbyte_cdk.models import SyncMode
+
+from unit_tests.confluent_api import EMPTY_COSTS, mock_costs, mock_org_api, two_page_costs
+from unit_tests.conftest import CONFLUENT_URL, ConfigBuilder, payload
+from unit_tests.read_helpers import final_state, read_source, records_of
+
+COSTS = f"{CONFLUENT_URL}/billing/v1/costs"
+
+
+def cost_requests(http) -> list:
+    return [r for r in http.request_history if r.url.startswith(COSTS)]
+
+
+def test_given_next_url_on_another_host_when_paging_then_only_its_token_is_used(http) -> None:
+    mock_org_api(http)
+    first = payload("confluent/billing_costs__page1")
+    first["metadata"]["next"] = "https://evil.example.com/billing/v1/costs?page_token=tok-2"
+    mock_costs(http, {"2026-09-01": [first, payload("confluent/billing_costs__last_page_empty_next")]})
+    output = read_source(ConfigBuilder().with_confluent().build(), "usage")
+    assert len(records_of(output, "usage")) == 7
+    hosts = {r.hostname for r in http.request_history}
+    assert hosts == {"api.confluent.cloud"}
+    second = cost_requests(http)[1]
+    assert second.qs["page_token"] == ["tok-2"]
+    assert second.qs["start_date"] == ["2026-09-01"]
+    assert second.headers["Authorization"].startswith("Basic ")
+
+
+def test_given_metadata_absent_or_next_null_then_paging_ends(http) -> None:
+    mock_org_api(http)
+    no_metadata = payload("confluent/billing_costs__no_metadata")
+    null_next = dict(EMPTY_COSTS, metadata={"next": None})
+    mock_costs(http, {"2026-09-01": [no_metadata], "2026-10-01": [null_next]})
+    config = ConfigBuilder().with_confluent().with_(end_date="2026-10-05").build()
+    output = read_source(config, "usage")
+    assert len(records_of(output, "usage")) == 1
+    assert len(cost_requests(http)) == 2
+
+
+def test_given_long_range_then_windows_never_exceed_31_days_and_end_is_exclusive(http) -> None:
+    mock_org_api(http)
+    mock_costs(http, {})
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-01-15", end_date="2026-03-31").build()
+    read_source(config, "usage")
+    windows = [(r.qs["start_date"][0], r.qs["end_date"][0]) for r in cost_requests(http)]
+    assert windows == [("2026-01-15", "2026-02-01"), ("2026-02-01", "2026-03-01"), ("2026-03-01", "2026-04-01")]
+    assert all(r.qs["page_size"] == ["10000"] for r in cost_requests(http))
+
+
+def test_given_too_far_apart_answer_then_window_is_halved_and_retried(http) -> None:
+    mock_org_api(http)
+    pages = iter(two_page_costs())
+
+    def answer(request, context):
+        start, end = (date.fromisoformat(request.qs[k][0]) for k in ("start_date", "end_date"))
+        if (end - start).days > 16:
+            context.status_code = 400
+            return payload("confluent/billing_costs__too_far_apart")
+        return next(pages) if start == date(2026, 9, 1) else EMPTY_COSTS
+
+    http.get(COSTS, json=answer)
+    config = ConfigBuilder().with_confluent().with_(end_date="2026-09-30").build()
+    output = read_source(config, "usage")
+    windows = [(r.qs["start_date"][0], r.qs["end_date"][0]) for r in cost_requests(http)]
+    assert windows[0] == ("2026-09-01", "2026-10-01")
+    assert ("2026-09-01", "2026-09-16") in windows
+    assert ("2026-09-16", "2026-10-01") in windows
+    assert len(records_of(output, "usage")) == 7
+    assert not output.errors
+
+
+def test_given_oldest_window_too_far_in_past_then_skipped_with_warning(http) -> None:
+    mock_org_api(http)
+    old = [(400, payload("confluent/billing_costs__too_far_in_past"))]
+    mock_costs(http, {"2026-08-01": old, "2026-09-01": two_page_costs()})
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-08-01").build()
+    output = read_source(config, "usage")
+    assert not output.errors
+    assert len(records_of(output, "usage")) == 7
+    assert output.is_in_logs("too far in the past")
+    assert final_state(output, "usage")["states"][0]["cursor"]["end_date"] == "2026-09-02T00:00:00Z"
+
+
+def test_given_403_on_old_data_only_then_skipped(http) -> None:
+    mock_org_api(http)
+    mock_costs(http, {"2026-08-01": [(403, payload("confluent/error__403"))], "2026-09-01": two_page_costs()})
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-08-01").build()
+    output = read_source(config, "usage")
+    assert not output.errors
+    assert len(records_of(output, "usage")) == 7
+
+
+def test_given_403_after_data_was_read_then_the_account_fails_naming_the_roles(http) -> None:
+    mock_org_api(http)
+    mock_costs(http, {"2026-09-01": [(403, payload("confluent/error__403"))]})
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-08-01").build()
+    output = read_source(config, "usage", expecting_exception=True)
+    assert output.errors
+    message = output.errors[-1].trace.error.message
+    assert "accounts[0]" in message
+    assert "OrganizationAdmin or BillingAdmin" in message
+
+
+def test_given_odd_row_then_skipped_with_warning_and_others_kept(http) -> None:
+    mock_org_api(http)
+    page = payload("confluent/billing_costs__no_metadata")
+    page["data"].append({**page["data"][0], "start_date": "yesterday", "line_type": "KAFKA_BASE"})
+    page["data"].append("not an object")
+    mock_costs(http, {"2026-09-01": [page]})
+    output = read_source(ConfigBuilder().with_confluent().build(), "usage")
+    assert len(records_of(output, "usage")) == 1
+    assert output.is_in_logs("skipped a cost row")
+
+
+def test_given_body_without_data_then_error_names_the_endpoint(http) -> None:
+    mock_org_api(http)
+    mock_costs(http, {"2026-09-01": [{"api_version": "v1", "kind": "CostList", "metadata": {"next": ""}}]})
+    output = read_source(ConfigBuilder().with_confluent().build(), "usage", expecting_exception=True)
+    message = output.errors[-1].trace.error.message
+    assert "GET /billing/v1/costs" in message
+    assert "'data'" in message
+
+
+def test_given_org_api_refused_then_organization_from_environment_crn(http) -> None:
+    mock_org_api(http)
+    http.get(f"{CONFLUENT_URL}/org/v2/organizations", status_code=403, json=payload("confluent/error__403"))
+    output = read_source(ConfigBuilder().with_confluent().build(), "organizations", sync_mode=SyncMode.full_refresh)
+    organizations = records_of(output, "organizations")
+    assert organizations == [
+        {
+            "id": "confluent|9bb441c4-edef-46ac-8a41-c49e44a3fd9a|organization",
+            "provider": "confluent",
+            "remote_id": "9bb441c4-edef-46ac-8a41-c49e44a3fd9a",
+        }
+    ]
