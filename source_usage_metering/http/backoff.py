@@ -1,7 +1,12 @@
-"""How long to wait before a retry: the provider's own headers first, else the CDK's exponential backoff."""
+"""How long to wait before a retry: the provider's own headers on a 429, else exponential backoff with jitter.
+
+Every retryable answer gets a wait from here (the CDK's fallback backoff has no jitter), so the error handler's
+`max_retries` / `max_time` bound all of them alike.
+"""
 
 from __future__ import annotations
 
+import random
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -9,10 +14,14 @@ from typing import Any
 import requests
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 
-# The CDK sleeps the strategy's value plus one second; subtract it so the real wait matches the header.
+# The CDK sleeps the strategy's value plus one second; subtract it so the real wait matches the intent.
 CDK_ADDED_SECONDS = 1.0
-MIN_WAIT_SECONDS = 0.001
+MIN_WAIT_SECONDS = 0.001  # the CDK treats 0 as "no value"
 MAX_WAIT_SECONDS = 600.0
+BASE_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 60.0
+HEADER_JITTER_FRACTION = 0.1  # spread clients that were told the same reset moment
+HEADER_JITTER_MAX_SECONDS = 1.0
 
 
 def header_wait_seconds(headers: Any) -> float | None:
@@ -38,14 +47,29 @@ def header_wait_seconds(headers: Any) -> float | None:
     return None
 
 
-class RateLimitHeaderBackoff(BackoffStrategy):
-    """Wait what `Retry-After` / `X-RateLimit-Reset` say on a 429; None lets the CDK back off exponentially."""
+def exponential_wait_seconds(attempt: int, rng: random.Random) -> float:
+    """Equal-jitter exponential backoff: a random wait in [cap/2, cap], cap = base * 2^(attempt-1), bounded."""
+    cap = min(BASE_BACKOFF_SECONDS * 2 ** max(attempt - 1, 0), MAX_BACKOFF_SECONDS)
+    return rng.uniform(cap / 2, cap)
 
-    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float | None:
+
+class ProviderBackoff(BackoffStrategy):
+    """Wait what `Retry-After` / `X-RateLimit-Reset` say on a 429; otherwise back off exponentially with jitter.
+
+    Args:
+        rng: The jitter's random source (tests pass a seeded one).
+    """
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._rng = rng or random.Random()
+
+    def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float:
         """Seconds to sleep before the next attempt, net of the CDK's added second."""
-        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
-            return None
-        wait = header_wait_seconds(response_or_exception.headers)
+        wait = None
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code == 429:
+            wait = header_wait_seconds(response_or_exception.headers)
+            if wait is not None:
+                wait += self._rng.uniform(0, min(wait * HEADER_JITTER_FRACTION, HEADER_JITTER_MAX_SECONDS))
         if wait is None:
-            return None
+            wait = exponential_wait_seconds(attempt_count, self._rng)
         return min(max(wait - CDK_ADDED_SECONDS, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)

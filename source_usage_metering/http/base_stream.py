@@ -8,21 +8,30 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import requests
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.config import Account
-from source_usage_metering.http.backoff import RateLimitHeaderBackoff
+from source_usage_metering.errors import ProviderError
+from source_usage_metering.http.backoff import ProviderBackoff
 from source_usage_metering.http.error_mapping import (
+    CAUSES,
     MAX_RETRIES,
     BodyRule,
     ProviderErrorHandler,
     error_detail,
     parsed_json,
 )
+from source_usage_metering.http.pacing import RateLimitHeaderBudget
 
 logger = logging.getLogger("airbyte")
+
+# (connect, read) seconds: a hung connection becomes a retried transient error instead of a stuck sync.
+REQUEST_TIMEOUT_SECONDS = (30.0, 300.0)
 
 
 class ProviderHttpStream(HttpStream):
@@ -30,7 +39,9 @@ class ProviderHttpStream(HttpStream):
 
     Subclasses set `path_template`, `endpoint` (as users read it, e.g. `GET /billing/v1/costs`), optional
     `hints` (status -> what the user should do) and `body_rules`, and implement `params`, `next_token` and
-    `extract`. Answers a rule resolves to IGNORE are recorded in `ignored` and yield no records.
+    `extract`. Answers a rule resolves to IGNORE are recorded in `ignored` and yield no records. Pass the
+    account's shared `api_budget` (`UsageProvider.api_budget`) so every endpoint of the account paces together;
+    without one the endpoint paces alone.
     """
 
     primary_key = None
@@ -51,7 +62,8 @@ class ProviderHttpStream(HttpStream):
         self.ignored: list[str] = []
         self._max_retries = max_retries
         self._previous_token: str | None = None
-        super().__init__(authenticator=authenticator, api_budget=api_budget)
+        self._error_handler: ProviderErrorHandler | None = None
+        super().__init__(authenticator=authenticator, api_budget=api_budget or RateLimitHeaderBudget())
 
     @property
     def name(self) -> str:
@@ -73,18 +85,29 @@ class ProviderHttpStream(HttpStream):
 
     def get_error_handler(self) -> ErrorHandler:
         """The shared error policy, naming this account and endpoint."""
-        return ProviderErrorHandler(
-            logger,
-            account=self.account.label,
-            endpoint=self.endpoint,
-            hints=self.hints,
-            body_rules=self.body_rules,
-            max_retries=self._max_retries,
-        )
+        if self._error_handler is None:
+            self._error_handler = ProviderErrorHandler(
+                logger,
+                account=self.account.label,
+                endpoint=self.endpoint,
+                hints=self.hints,
+                body_rules=self.body_rules,
+                max_retries=self._max_retries,
+            )
+        return self._error_handler
 
     def get_backoff_strategy(self) -> BackoffStrategy:
-        """Header-driven waits on 429; exponential otherwise."""
-        return RateLimitHeaderBackoff()
+        """Header-driven waits on 429; exponential backoff with jitter otherwise."""
+        return ProviderBackoff()
+
+    def request_kwargs(
+        self,
+        stream_state: Mapping[str, Any] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        next_page_token: Mapping[str, Any] | None = None,
+    ) -> Mapping[str, Any]:
+        """A bounded wait for every answer."""
+        return {"timeout": REQUEST_TIMEOUT_SECONDS}
 
     def request_params(
         self,
@@ -122,7 +145,23 @@ class ProviderHttpStream(HttpStream):
         from airbyte_cdk.models import SyncMode
 
         self._previous_token = None
-        yield from self.read_records(sync_mode=SyncMode.full_refresh, stream_slice=stream_slice)
+        try:
+            yield from self.read_records(sync_mode=SyncMode.full_refresh, stream_slice=stream_slice)
+        except AirbyteTracedException as error:
+            if isinstance(getattr(error, "_exception", None), BaseBackoffException):
+                raise self._retries_exhausted(error) from None
+            raise
+
+    def _retries_exhausted(self, error: AirbyteTracedException) -> ProviderError:
+        """The CDK gave up retrying: say where, why and what kind of failure it is."""
+        handler = self.get_error_handler()
+        failure_type = error.failure_type or FailureType.transient_error
+        attempts = max(handler.failures_in_a_row, 1)
+        problem = (
+            f"{CAUSES.get(failure_type, 'error')}: gave up after {attempts} failed attempts; "
+            f"last: {handler.last_problem or 'no answer'}"
+        )
+        return ProviderError(self.account.label, self.endpoint, problem, failure_type=failure_type)
 
     @abstractmethod
     def params(self, stream_slice: Mapping[str, Any], page_token: str | None) -> MutableMapping[str, Any]:

@@ -32,6 +32,14 @@ BASE_ERROR_MAPPING: Mapping[Any, ErrorResolution] = {
 }
 
 
+# How messages name the cause, so users tell "fix the config" from "try again later".
+CAUSES: Mapping[FailureType, str] = {
+    FailureType.config_error: "config error",
+    FailureType.transient_error: "transient error",
+    FailureType.system_error: "provider error",
+}
+
+
 @dataclass(frozen=True)
 class BodyRule:
     """Resolve an answer whose status code and body text say more than the status alone."""
@@ -94,20 +102,26 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
         self._endpoint = endpoint
         self._hints = hints
         self._body_rules = body_rules
+        self.failures_in_a_row = 0
+        self.last_problem = ""
+        self._last_text = ""
 
     def interpret_response(self, response_or_exception: Any = None) -> ErrorResolution:
-        """Resolve one answer; see the class docstring."""
+        """Resolve one answer; see the class docstring. Retried problems are counted until the next success."""
         if isinstance(response_or_exception, requests.Response):
             resolution = self._interpret_answer(response_or_exception)
         else:
             resolution = super().interpret_response(response_or_exception)
             if resolution.response_action == ResponseAction.RETRY:
                 cause = type(response_or_exception).__name__
-                resolution = ErrorResolution(
-                    ResponseAction.RETRY,
-                    FailureType.transient_error,
-                    self._say(f"could not be reached ({cause})", None),
+                resolution = self._resolve(
+                    ResponseAction.RETRY, FailureType.transient_error, f"could not be reached ({cause})"
                 )
+        if resolution.response_action in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
+            self.failures_in_a_row += 1
+            self.last_problem = self._last_text
+        elif resolution.response_action == ResponseAction.SUCCESS:
+            self.failures_in_a_row = 0
         return resolution
 
     def _interpret_answer(self, response: requests.Response) -> ErrorResolution:
@@ -115,24 +129,26 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
             try:
                 parsed_json(response)
             except (ValueError, TypeError):
-                return ErrorResolution(
-                    ResponseAction.RETRY,
-                    FailureType.transient_error,
-                    self._say("answered with a body that is not valid JSON", response),
-                )
+                text = f"HTTP {response.status_code} with a body that is not valid JSON"
+                return self._resolve(ResponseAction.RETRY, FailureType.transient_error, text)
             return super().interpret_response(response)
         detail = error_detail(response)
         for rule in self._body_rules:
             if response.status_code == rule.status and rule.contains.lower() in detail.lower():
-                return ErrorResolution(rule.action, rule.failure_type, self._say(rule.message, response))
+                return self._resolve(rule.action, rule.failure_type, f"HTTP {response.status_code}: {rule.message}")
         resolution = super().interpret_response(response)
         text = resolution.error_message or f"HTTP {response.status_code}"
         if detail:
             text += f": {detail}"
         if response.status_code in self._hints:
             text += f". {self._hints[response.status_code]}"
-        return ErrorResolution(resolution.response_action, resolution.failure_type, self._say(text, None))
+        return self._resolve(resolution.response_action, resolution.failure_type, text)
 
-    def _say(self, text: str, response: requests.Response | None) -> str:
-        status = f" (HTTP {response.status_code})" if response is not None else ""
-        return f"{self._account}: {self._endpoint}{status}: {text}"
+    def _resolve(self, action: ResponseAction, failure_type: FailureType | None, text: str) -> ErrorResolution:
+        self._last_text = text
+        return ErrorResolution(action, failure_type, self.say(text, failure_type))
+
+    def say(self, text: str, failure_type: FailureType | None) -> str:
+        """A user-facing message: the account, the endpoint, the cause (config, transient, provider) and the text."""
+        cause = f"{CAUSES[failure_type]}: " if failure_type in CAUSES else ""
+        return f"{self._account}: {self._endpoint}: {cause}{text}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from source_usage_metering.config import Account, UsageMeteringConfig
+from source_usage_metering.http.pacing import RateLimitHeaderBudget
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
 
 Partition = dict[str, str]
@@ -33,7 +34,8 @@ class UsageProvider(ABC):
     """One configured account of one provider, yielding unified records.
 
     A provider reads the clock never: `now` is given, once per sync. Each `iter_*` makes its own calls, so a
-    stream never depends on another having run; results every stream needs (the tenant) are cached.
+    stream never depends on another having run; results every stream needs (the tenant) are cached. Every endpoint
+    of the account is built with `api_budget=self.api_budget`, so they pace together on the rate-limit headers.
     """
 
     name: str
@@ -42,6 +44,7 @@ class UsageProvider(ABC):
         self.account = account
         self.config = config
         self.now = now
+        self.api_budget = RateLimitHeaderBudget()
 
     @property
     def label(self) -> str:

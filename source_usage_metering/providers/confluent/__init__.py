@@ -50,7 +50,7 @@ class ConfluentProvider(UsageProvider):
         self._cost_reads_succeeded = False
 
     def _endpoint(self, endpoint: type[ProviderHttpStream], **kwargs: Any) -> ProviderHttpStream:
-        return endpoint(self.account, self._auth, **kwargs)
+        return endpoint(self.account, self._auth, api_budget=self.api_budget, **kwargs)
 
     @cached_property
     def tenant(self) -> transform.Tenant:
