@@ -49,3 +49,33 @@ def confluent_cost_id(
 ) -> str:
     """One Confluent cost line: the org's day x environment x resource x product x line type (tiers folded)."""
     return join_id("confluent", org_id, "cost", day, environment_id, resource_id, product, line_type)
+
+
+def datadog_organization_id(site: str, public_id: str) -> str:
+    """A Datadog organization: `datadog|<site>|<public id>|organization` (public ids are unique per site)."""
+    return join_id("datadog", site, public_id, "organization")
+
+
+def datadog_family_product_id(family: str) -> str:
+    """A Datadog hourly usage product family, shared by every account: `datadog|product|infra_hosts`."""
+    return product_id("datadog", family)
+
+
+def datadog_dimension_product_id(product_name: str) -> str:
+    """A Datadog cost billing dimension, shared by every account: `datadog|billing_dimension|infra_host`."""
+    return join_id("datadog", "billing_dimension", product_name)
+
+
+def datadog_hourly_prefix(site: str, public_id: str, family: str) -> str:
+    """The shared head of an org's hourly measurement ids of one product family (built once per raw row)."""
+    return join_id("datadog", site, public_id, "hourly", family) + "|"
+
+
+def datadog_hourly_id(prefix: str, usage_type: str, hour: str) -> str:
+    """One hourly measurement: `datadog|<site>|<public id>|hourly|<family>|<usage type>|<YYYY-MM-DDTHH>`."""
+    return prefix + _part(usage_type) + "|" + hour
+
+
+def datadog_cost_id(site: str, public_id: str, month: str, product_name: str) -> str:
+    """One org's monthly cost of a billing dimension; the estimate and the final figure share it."""
+    return join_id("datadog", site, public_id, "cost", month, product_name)
