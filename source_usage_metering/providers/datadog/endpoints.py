@@ -1,0 +1,143 @@
+"""Datadog endpoints as CDK HTTP sub-streams: raw objects out.
+
+API references: https://docs.datadoghq.com/api/latest/usage-metering/ and
+https://docs.datadoghq.com/api/latest/organizations/. Usage and cost endpoints answer only parent-level orgs;
+child-org keys get 400 "API called with non-parent org keys".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
+
+from source_usage_metering.errors import ProviderError
+from source_usage_metering.http.base_stream import ProviderHttpStream
+from source_usage_metering.http.error_mapping import BodyRule
+from source_usage_metering.http.pagination import next_record_id
+
+HOURLY_PAGE_LIMIT = 500  # the API's maximum: fewest requests
+NON_PARENT = "non-parent org keys"
+NON_PARENT_SKIP = "parent-org-only data; the keys belong to a child org; skipped"
+HINTS = {
+    401: "Check api_key and application_key, and that site matches the organization's Datadog site",
+    403: "Check api_key and application_key (and the site); the application key needs the usage_read permission",
+}
+COST_HINT_403 = "the application key lacks the billing_read permission (cost needs usage_read and billing_read)"
+
+
+class DatadogEndpoint(ProviderHttpStream):
+    """Common `data` extraction and the `Accept` header Datadog's own clients send."""
+
+    hints = HINTS
+
+    def request_headers(self, *args: Any, **kwargs: Any) -> Mapping[str, Any]:
+        """JSON with RFC 3339 timestamps."""
+        return {"Accept": "application/json;datetime-format=rfc3339"}
+
+    def params(self, stream_slice: Mapping[str, Any], page_token: str | None) -> MutableMapping[str, Any]:
+        """The slice's parameters as given (cost endpoints have no paging)."""
+        return dict(stream_slice)
+
+    def next_token(self, body: Any, previous: str | None) -> str | None:
+        """No paging."""
+        return None
+
+    def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
+        """The `data` items; a body without a `data` list is a malformed answer."""
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise ProviderError(
+                self.account.label, self.endpoint, "answer has no 'data' list", failure_type=FailureType.system_error
+            )
+        return [item for item in data if isinstance(item, dict)]
+
+
+class ValidateEndpoint(DatadogEndpoint):
+    """`GET /api/v1/validate`: proves the API key (not the application key)."""
+
+    path_template = "/api/v1/validate"
+    endpoint = "GET /api/v1/validate"
+    hints = {403: "the API key was rejected: check api_key and that site matches the organization's Datadog site"}
+
+    def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
+        """The answer itself (`{"valid": true}`)."""
+        return [body] if isinstance(body, dict) else []
+
+
+class OrgEndpoint(DatadogEndpoint):
+    """`GET /api/v1/org`: the top-level org of the keys (needs `org_management`; 403 is tolerated)."""
+
+    path_template = "/api/v1/org"
+    endpoint = "GET /api/v1/org"
+    body_rules = (
+        BodyRule(403, "", ResponseAction.IGNORE, "needs the org_management permission; continuing without it", None),
+    )
+
+    def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
+        """The `orgs` items."""
+        orgs = body.get("orgs") if isinstance(body, dict) else None
+        return [org for org in orgs if isinstance(org, dict) and org.get("public_id")] if isinstance(orgs, list) else []
+
+
+class HourlyUsageEndpoint(DatadogEndpoint):
+    """`GET /api/v2/usage/hourly_usage`: rows per org x product family x hour, paged by `page[next_record_id]`."""
+
+    path_template = "/api/v2/usage/hourly_usage"
+    endpoint = "GET /api/v2/usage/hourly_usage"
+    hints = {**HINTS, 403: "the application key needs the usage_read permission (or api_key/site is wrong)"}
+    body_rules = (
+        BodyRule(
+            400,
+            "at a time",
+            ResponseAction.SPLIT_REQUEST_WINDOW,
+            "window too wide; splitting it",
+            FailureType.system_error,
+        ),
+    )
+
+    def params(self, stream_slice: Mapping[str, Any], page_token: str | None) -> MutableMapping[str, Any]:
+        """Window, families, descendants and the page size; the cursor of the next page."""
+        params: dict[str, Any] = {"page[limit]": HOURLY_PAGE_LIMIT, **stream_slice}
+        if page_token:
+            params["page[next_record_id]"] = page_token
+        return params
+
+    def next_token(self, body: Any, previous: str | None) -> str | None:
+        """`meta.pagination.next_record_id`; `meta` is absent on the last page."""
+        return next_record_id(body, previous, self.endpoint)
+
+
+_COST_RULES = (
+    BodyRule(400, NON_PARENT, ResponseAction.IGNORE, NON_PARENT_SKIP, None),
+    BodyRule(403, "", ResponseAction.IGNORE, COST_HINT_403 + "; skipped", None),
+)
+
+
+class EstimatedCostEndpoint(DatadogEndpoint):
+    """`GET /api/v2/usage/estimated_cost`: current and previous month, delayed up to 72 hours."""
+
+    path_template = "/api/v2/usage/estimated_cost"
+    endpoint = "GET /api/v2/usage/estimated_cost"
+    body_rules = _COST_RULES
+
+
+class HistoricalCostEndpoint(DatadogEndpoint):
+    """`GET /api/v2/usage/historical_cost`: final months (final by the 16th of the following month)."""
+
+    path_template = "/api/v2/usage/historical_cost"
+    endpoint = "GET /api/v2/usage/historical_cost"
+    body_rules = _COST_RULES
+
+
+class BillingDimensionMappingEndpoint(DatadogEndpoint):
+    """`GET /api/v2/usage/billing_dimension_mapping`: labels of billing dimensions (parent orgs only)."""
+
+    path_template = "/api/v2/usage/billing_dimension_mapping"
+    endpoint = "GET /api/v2/usage/billing_dimension_mapping"
+    body_rules = (
+        BodyRule(400, NON_PARENT, ResponseAction.IGNORE, NON_PARENT_SKIP, None),
+        BodyRule(403, "", ResponseAction.IGNORE, "needs the usage_read permission; using the built-in labels", None),
+    )

@@ -1,0 +1,300 @@
+"""Pure mappings from Datadog payloads to unified records: no I/O, clock or logging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from source_usage_metering import ids
+from source_usage_metering.providers.datadog.catalogue import BILLING_DIMENSIONS, PRODUCT_FAMILIES
+from source_usage_metering.records import Charge, Organization, Product, Ref, UsageRecord
+from source_usage_metering.windows import iso, parse_iso
+
+PROVIDER = "datadog"
+SPLIT_CHARGE_TYPES = ("committed", "on_demand")
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """The Datadog org the keys belong to, on its site (public ids are unique per site)."""
+
+    site: str
+    public_id: str
+    name: str | None
+
+    @property
+    def key(self) -> str:
+        """The state partition's tenant: `<site>|<public id>`."""
+        return f"{self.site}|{self.public_id}"
+
+
+def organization_ref(site: str, public_id: str, name: str | None) -> Ref:
+    """An organization as usage records reference it."""
+    return {"id": ids.datadog_organization_id(site, public_id), "name": name}
+
+
+def timestamp(value: Any) -> str | None:
+    """An ISO-8601 UTC timestamp, or None when Datadog gave none (never the extraction time)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return iso(parse_iso(value))
+    except ValueError:
+        return None
+
+
+def to_organization(raw: Mapping[str, Any], site: str, *, include_remote_data: bool) -> Organization:
+    """An `/api/v1/org` item (the keys' own org): it carries `created`, never an update time."""
+    record: Organization = {
+        "id": ids.datadog_organization_id(site, raw["public_id"]),
+        "name": raw.get("name"),
+        "created_at": timestamp(raw.get("created")),
+        "updated_at": None,
+        "provider": PROVIDER,
+        "remote_id": raw["public_id"],
+    }
+    if include_remote_data:
+        record["remote_data"] = dict(raw)
+    return record
+
+
+def to_seen_organization(attributes: Mapping[str, Any], site: str, *, include_remote_data: bool) -> Organization:
+    """An org known only from usage or cost rows (child orgs are listed nowhere else)."""
+    public_id = attributes["public_id"]
+    record: Organization = {
+        "id": ids.datadog_organization_id(site, public_id),
+        "name": attributes.get("org_name"),
+        "created_at": None,
+        "updated_at": None,
+        "provider": PROVIDER,
+        "remote_id": public_id,
+    }
+    if include_remote_data:
+        keys = ("org_name", "public_id", "region", "account_name", "account_public_id")
+        record["remote_data"] = {key: attributes.get(key) for key in keys}
+    return record
+
+
+def family_name(family: str) -> str:
+    """The display name of an hourly usage product family (its value when unknown)."""
+    return PRODUCT_FAMILIES.get(family, family)
+
+
+def dimension_name(product_name: str, labels: Mapping[str, str]) -> str:
+    """The label of a billing dimension: the mapping endpoint's, else the built-in one, else the value."""
+    return labels.get(product_name) or BILLING_DIMENSIONS.get(product_name) or product_name
+
+
+def to_family_product(family: str) -> Product:
+    """An hourly usage product family."""
+    known = family in PRODUCT_FAMILIES
+    return {
+        "id": ids.datadog_family_product_id(family),
+        "name": family_name(family),
+        "description": "Datadog hourly usage product family" + ("" if known else " (not in the built-in catalogue)"),
+        "created_at": None,
+        "updated_at": None,
+        "provider": PROVIDER,
+        "remote_id": family,
+    }
+
+
+def to_dimension_product(product_name: str, labels: Mapping[str, str], mapping_row: Any = None) -> Product:
+    """A cost billing dimension (cost `charges[].product_name`)."""
+    record: Product = {
+        "id": ids.datadog_dimension_product_id(product_name),
+        "name": dimension_name(product_name, labels),
+        "description": "Datadog billing dimension (monthly cost)",
+        "created_at": None,
+        "updated_at": None,
+        "provider": PROVIDER,
+        "remote_id": product_name,
+    }
+    if mapping_row is not None:
+        record["remote_data"] = dict(mapping_row)
+    return record
+
+
+def mapping_labels(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Billing dimension -> `in_app_label` from `billing_dimension_mapping` items."""
+    labels = {}
+    for row in rows:
+        label = (row.get("attributes") or {}).get("in_app_label")
+        if isinstance(row.get("id"), str) and isinstance(label, str) and label:
+            labels[row["id"]] = label
+    return labels
+
+
+def hour_stamps(value: Any, cache: dict[str, tuple[str, str, str] | None]) -> tuple[str, str, str] | None:
+    """(`YYYY-MM-DDTHH` id key, start, end) of an hourly row's timestamp, parsed once per distinct string."""
+    if value in cache:
+        return cache[value]
+    stamps = None
+    try:
+        moment = parse_iso(value).replace(minute=0, second=0, microsecond=0)
+        stamps = (moment.strftime("%Y-%m-%dT%H"), iso(moment), iso(moment + HOUR))
+    except (AttributeError, TypeError, ValueError):
+        pass
+    cache[value] = stamps
+    return stamps
+
+
+def hourly_records(
+    row: Mapping[str, Any],
+    site: str,
+    stamps: tuple[str, str, str],
+    *,
+    include_remote_data: bool,
+) -> Iterator[UsageRecord]:
+    """One record per measurement with a value (null means "not applicable"; zero is a record).
+
+    Per-row work (ids head, references, hour strings) is done once; per measurement only the record is built.
+    `remote_data` is the whole raw row, shared by its measurements.
+    """
+    attributes = row["attributes"]
+    public_id, family = attributes["public_id"], attributes.get("product_family") or "unknown"
+    prefix = ids.datadog_hourly_prefix(site, public_id, family)
+    product: Ref = {"id": ids.datadog_family_product_id(family), "name": family_name(family)}
+    organization = organization_ref(site, public_id, attributes.get("org_name"))
+    hour, start, end = stamps
+    remote_id = row.get("id")
+    for measurement in attributes.get("measurements") or ():
+        value = measurement.get("value")
+        usage_type = measurement.get("usage_type")
+        if value is None or not usage_type or isinstance(value, bool):
+            continue
+        record: UsageRecord = {
+            "id": ids.datadog_hourly_id(prefix, usage_type, hour),
+            "product": product,
+            "metric_name": usage_type,
+            "resources": [],
+            "organization": organization,
+            "charges": [],
+            "usage": {"quantity": value, "unit": None, "usage_type": usage_type, "product_family": family},
+            "start_date": start,
+            "end_date": end,
+            "created_at": None,
+            "updated_at": None,
+            "provider": PROVIDER,
+            "remote_id": remote_id,
+        }
+        if include_remote_data:
+            record["remote_data"] = row  # type: ignore[typeddict-item]
+        yield record
+
+
+@dataclass
+class CostLine:
+    """One org's cost of one billing dimension in one month, folded from its charge lines."""
+
+    public_id: str
+    org_name: str | None
+    month: str
+    product_name: str
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    raw_charges: list[Mapping[str, Any]] = field(default_factory=list)
+    rows: list[Mapping[str, Any]] = field(default_factory=list)
+
+
+def cost_month(attributes: Mapping[str, Any]) -> str | None:
+    """`YYYY-MM` of a cost row's `date` ("the month requested")."""
+    value = attributes.get("date")
+    return value[:7] if isinstance(value, str) and len(value) >= 7 and value[4] == "-" else None
+
+
+def decimal(value: Any) -> Decimal | None:
+    """An exact Decimal of a JSON number; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        parsed = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return parsed if parsed.is_finite() else None
+
+
+def fold_cost_rows(rows: Iterable[Mapping[str, Any]], months: set[str]) -> dict[tuple[str, str, str], CostLine]:
+    """Group the charge lines of cost rows per org x month x product, summing repeated charge types exactly.
+
+    Rows of months outside `months` (or without a readable month or org) are left out.
+    """
+    lines: dict[tuple[str, str, str], CostLine] = {}
+    for row in rows:
+        attributes = row.get("attributes") or {}
+        month, public_id = cost_month(attributes), attributes.get("public_id")
+        if month not in months or not isinstance(public_id, str) or not public_id:
+            continue
+        for charge in attributes.get("charges") or ():
+            product, kind, amount = charge.get("product_name"), charge.get("charge_type"), decimal(charge.get("cost"))
+            if not isinstance(product, str) or not product or not isinstance(kind, str) or amount is None:
+                continue
+            key = (public_id, month, product)
+            line = lines.get(key)
+            if line is None:
+                line = lines[key] = CostLine(public_id, attributes.get("org_name"), month, product)
+            line.amounts[kind] = line.amounts.get(kind, Decimal(0)) + amount
+            line.raw_charges.append(charge)
+            if not line.rows or line.rows[-1] is not row:
+                line.rows.append(row)
+    return lines
+
+
+def cost_charges(amounts: Mapping[str, Decimal], currency: str) -> list[Charge]:
+    """`committed` / `on_demand` (and unknown types), never also `total`; `total` only when nothing else is given."""
+    kinds = [kind for kind in amounts if kind != "total"] or (["total"] if "total" in amounts else [])
+    ordered = [k for k in SPLIT_CHARGE_TYPES if k in kinds] + [k for k in kinds if k not in SPLIT_CHARGE_TYPES]
+    return [{"amount": float(amounts[kind]), "currency": currency, "type": kind} for kind in ordered]  # type: ignore[typeddict-item]
+
+
+def to_cost_record(
+    line: CostLine,
+    site: str,
+    status: str,
+    currency: str,
+    labels: Mapping[str, str],
+    *,
+    include_remote_data: bool,
+) -> UsageRecord:
+    """One org x billing dimension x calendar month; `usage.cost_status` says estimated or final."""
+    year, month = int(line.month[:4]), int(line.month[5:7])
+    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+    total = line.amounts.get("total")
+    functions = {c["last_aggregation_function"] for c in line.raw_charges if c.get("last_aggregation_function")}
+    record: UsageRecord = {
+        "id": ids.datadog_cost_id(site, line.public_id, line.month, line.product_name),
+        "product": {
+            "id": ids.datadog_dimension_product_id(line.product_name),
+            "name": dimension_name(line.product_name, labels),
+        },
+        "metric_name": "cost",
+        "resources": [],
+        "organization": organization_ref(site, line.public_id, line.org_name),
+        "charges": cost_charges(line.amounts, currency),
+        "usage": {
+            "quantity": None,
+            "unit": None,
+            "cost_status": status,
+            "product_name": line.product_name,
+            "total_cost": float(total) if total is not None else None,
+            "last_aggregation_function": functions.pop() if len(functions) == 1 else None,
+        },
+        "start_date": f"{line.month}-01T00:00:00Z",
+        "end_date": f"{next_year:04d}-{next_month:02d}-01T00:00:00Z",
+        "created_at": None,
+        "updated_at": None,
+        "provider": PROVIDER,
+        "remote_id": None,
+    }
+    if include_remote_data:
+        record["remote_data"] = {"rows": [_row_head(row) for row in line.rows], "charges": list(line.raw_charges)}
+    return record
+
+
+def _row_head(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A cost row without its (other products') charges."""
+    attributes = {k: v for k, v in (row.get("attributes") or {}).items() if k != "charges"}
+    return {"id": row.get("id"), "type": row.get("type"), "attributes": attributes}
