@@ -44,9 +44,9 @@ def header_number(headers: Any, name: str) -> float | None:
 class HeaderWindowPolicy(AbstractCallRatePolicy):
     """One rate-limit window as the provider reports it: calls left and when the window resets."""
 
-    def __init__(self, bucket: str, clock: Clock = time.time) -> None:
+    def __init__(self, bucket: str, clock: Clock | None = None) -> None:
         self.bucket = bucket
-        self._clock = clock
+        self._clock = clock or time.time
         self._remaining: int | None = None
         self._reset_at: float | None = None
         self._lock = threading.Lock()
@@ -88,12 +88,12 @@ class RateLimitHeaderBudget(HttpAPIBudget):
     """The CDK API budget, fed by relative-seconds `X-RateLimit-Reset` headers; one per account.
 
     Args:
-        clock: Wall-clock seconds (tests pass a fake one).
+        clock: Wall-clock seconds; defaults to `time.time` (tests pass a fake one).
     """
 
-    def __init__(self, clock: Clock = time.time) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         super().__init__(ratelimit_reset_header=RESET_HEADER, ratelimit_remaining_header=REMAINING_HEADER, policies=[])
-        self._clock = clock
+        self._clock = clock or time.time
         self._buckets: dict[str, HeaderWindowPolicy] = {ACCOUNT_BUCKET: HeaderWindowPolicy(ACCOUNT_BUCKET, clock)}
         self._bucket_of_path: dict[str, str] = {}
         self._policies = list(self._buckets.values())

@@ -121,8 +121,8 @@ def day_of(value: Any) -> str:
 
 def cost_line_key(row: Mapping[str, Any]) -> tuple[str, str | None, str | None, str | None, str | None]:
     """Rows of one cost line share day, environment, resource, product and line type (tiers differ in price)."""
-    resource = row.get("resource") or {}
-    environment = resource.get("environment") or {}
+    resource = _mapping(row.get("resource"))
+    environment = _mapping(resource.get("environment"))
     return (
         day_of(row.get("start_date")),
         environment.get("id"),
@@ -181,7 +181,7 @@ def _product_name(product: str) -> str:
 def _resources(resource: Any, tenant: Tenant, environment_names: Mapping[str, str]) -> list[Resource]:
     if not isinstance(resource, Mapping) or not resource.get("id"):
         return []
-    environment_id = (resource.get("environment") or {}).get("id")
+    environment_id = _mapping(resource.get("environment")).get("id")
     workspace: Ref | None = None
     if environment_id:
         workspace = {
@@ -243,3 +243,8 @@ def number(value: Any) -> float | int | None:
             return None
         return float(parsed) if parsed.is_finite() else None
     return None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A nested object, or an empty one when the API sent something else (the row's amount is kept)."""
+    return value if isinstance(value, Mapping) else {}
