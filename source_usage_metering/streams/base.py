@@ -19,6 +19,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.errors import AccountsFailed, UsageMeteringError
 from source_usage_metering.providers.base import Partition, UsageProvider
+from source_usage_metering.streams.progress import Progress
 
 logger = logging.getLogger("airbyte")
 
@@ -50,6 +51,7 @@ class UnifiedStream(Stream, CheckpointMixin):
         self._states: dict[str, dict[str, Any]] = {}
         self._failures: list[AccountFailure] = []
         self._failed_accounts: set[str] = set()
+        self.progress = Progress(self.name)
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -99,17 +101,24 @@ class UnifiedStream(Stream, CheckpointMixin):
         """Whether the account already failed in this stream."""
         return provider.label in self._failed_accounts
 
-    def raise_failures(self) -> None:
-        """After every account was read: fail the stream if any account failed."""
+    def finish(self) -> None:
+        """After every account was read: log the summary, then fail the stream if any account failed."""
+        self.progress.log_summary()
         if self._failures:
             raise AccountsFailed(self.name, self._failures).to_traced()
 
-    def guarded(self, provider: UsageProvider, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
-        """Yield records until the account fails; then record the failure instead of raising."""
+    def guarded(
+        self, provider: UsageProvider, records: Iterable[Mapping[str, Any]], window: str
+    ) -> Iterator[Mapping[str, Any]]:
+        """Yield one slice's records until the account fails (then record the failure instead of raising)."""
+        count = 0
         try:
-            yield from records
-        except Exception as error:
+            for record in records:
+                count += 1
+                yield record
+        except Exception as error:  # every account error is reported, after the other accounts are read
             self.account_failed(provider, error)
+        self.progress.slice_done(provider.label, window, count)
 
     def read_records(
         self,

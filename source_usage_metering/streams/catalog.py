@@ -33,8 +33,9 @@ class CatalogStream(UnifiedStream):
             except Exception as error:
                 self.account_failed(provider, error)
                 continue
+            self.progress.slices_planned += 1
             yield {"account": position, "partition": partition}
-        self.raise_failures()
+        self.finish()
 
     def read_records(
         self,
@@ -50,7 +51,7 @@ class CatalogStream(UnifiedStream):
         partition = stream_slice["partition"]
         since = self.cursor_value(partition) if sync_mode == SyncMode.incremental else None
         newest = None
-        for record in self.guarded(provider, self.iter_entities(provider)):
+        for record in self.guarded(provider, self.iter_entities(provider), "all"):
             updated = record.get("updated_at")
             if updated is not None:
                 if since is not None and updated <= since:

@@ -30,16 +30,18 @@ class Usage(UnifiedStream):
         cursor_field: list[str] | None = None,
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterator[Mapping[str, Any]]:
-        """Each account's slices, oldest first; accounts one after another."""
+        """Each account's slices, oldest first; accounts one after another (all planned first, for estimates)."""
         incremental = sync_mode == SyncMode.incremental
+        plans: list[tuple[int, list[UsageSlice]]] = []
         for position, provider in enumerate(self._providers):
             try:
-                planned = list(provider.plan_usage(self._cursor_lookup(incremental)))
+                plans.append((position, list(provider.plan_usage(self._cursor_lookup(incremental)))))
             except Exception as error:
                 self.account_failed(provider, error)
-                continue
+        self.progress.slices_planned = sum(len(planned) for _, planned in plans)
+        for position, planned in plans:
             for usage_slice in planned:
-                if self.is_failed(provider):
+                if self.is_failed(self._providers[position]):
                     break
                 yield {
                     "account": position,
@@ -49,7 +51,7 @@ class Usage(UnifiedStream):
                     "cursor_after": iso(usage_slice.cursor_after),
                     "params": usage_slice.params,
                 }
-        self.raise_failures()
+        self.finish()
 
     def _cursor_lookup(self, incremental: bool):
         def cursor_of(partition: Partition) -> datetime | None:
@@ -76,6 +78,10 @@ class Usage(UnifiedStream):
             cursor_after=parse_iso(stream_slice["cursor_after"]),
             params=dict(stream_slice.get("params") or {}),
         )
-        yield from self.guarded(provider, provider.iter_usage(usage_slice))
+        window = f"{stream_slice['start'][:16]}..{stream_slice['end'][:16]}"
+        yield from self.guarded(provider, provider.iter_usage(usage_slice), window)
         if not self.is_failed(provider):
             self.set_cursor_value(usage_slice.partition, stream_slice["cursor_after"])
+        estimate = self.progress.estimate()
+        if estimate is not None:
+            yield estimate
