@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from airbyte_cdk.models import TraceType
 
-from unit_tests.conftest import ConfigBuilder
 from unit_tests.confluent_api import mock_costs, mock_org_api, two_page_costs
+from unit_tests.conftest import ConfigBuilder
 from unit_tests.read_helpers import read_source
 
 
