@@ -67,14 +67,17 @@ class Planner:
         """24-hour windows with child orgs, 59-day windows for one org; lookback at least 72 hours."""
         today = at_midnight(self.now.date())
         lookback = max(self.config.lookback_days or 0, MIN_LOOKBACK_DAYS)
+        earliest = add_months(month_start(self.now), -HOURLY_RETENTION_MONTHS)
+        # The default period only shapes a first sync: a later one resumes at its cursor however long ago that was.
+        first_sync_start = today - timedelta(days=self.account.hourly_usage_days)
         window = sync_range(
-            default_start=today - timedelta(days=self.account.hourly_usage_days),
+            default_start=first_sync_start if cursor is None else earliest,
             start_date=self.config.start_date,
             end_date=self.config.end_date,
             cursor=cursor,
             lookback=timedelta(days=lookback),
             now=self.now,
-            earliest=add_months(month_start(self.now), -HOURLY_RETENTION_MONTHS),
+            earliest=earliest,
             latest=floor_hour(self.now),
         )
         if window is None:
