@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.singer.catalog import configured_catalog, select_streams, singer_catalog
 from source_usage_metering.singer.messages import LogLine, SingerConverter, airbyte_state, bookmarks_from_state
@@ -104,6 +103,8 @@ def about() -> dict[str, Any]:
 
 def sync(args: argparse.Namespace, airbyte_catalog: Mapping[str, Any], out: TextIO) -> None:
     """Read the selected streams and write SCHEMA, RECORD and STATE messages to `out`."""
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
     catalog_path = args.catalog or args.properties
     singer = read_json_file(catalog_path, "catalog") if catalog_path else None
     if singer is not None and not isinstance(singer, Mapping):
@@ -153,6 +154,7 @@ def log_line(line: LogLine) -> None:
 def run_tap(argv: list[str], out: TextIO) -> int:
     """Run the tap; Singer messages go to `out`. Returns the exit code (errors are logged as one line)."""
     from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+    from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
     args = parse_args(argv)
     try:
@@ -223,9 +225,10 @@ def claim_stdout() -> TextIO:
 
 def main() -> None:
     """Console script `tap-usage-metering`."""
-    out = claim_stdout()
-    log_to_stderr()
-    sys.exit(run_tap(sys.argv[1:], out))
+    with claim_stdout() as out:
+        log_to_stderr()
+        code = run_tap(sys.argv[1:], out)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
