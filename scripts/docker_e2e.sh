@@ -11,14 +11,14 @@
 # wheelhouse (pip inside the build may not reach the index). Never pushes anything.
 #
 # Environment: BASE_IMAGE (default local/python-base:bookworm), IMAGE (default airbyte/source-usage-metering:dev),
-# E2E_PROVIDERS (comma-separated, default confluent), PYTHON (host python, same minor version as the image's),
+# E2E_PROVIDERS (comma-separated, default confluent,datadog), PYTHON (host python, same minor version as the image's),
 # DOCKER_E2E_DIR (default ~/.cache/source-usage-metering/docker), DEBIAN_MIRROR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BASE_IMAGE="${BASE_IMAGE:-local/python-base:bookworm}"
 IMAGE="${IMAGE:-airbyte/source-usage-metering:dev}"
-PROVIDERS="${E2E_PROVIDERS:-confluent}"
+PROVIDERS="${E2E_PROVIDERS:-confluent,datadog}"
 PYTHON="${PYTHON:-python3}"
 STATE_DIR="${DOCKER_E2E_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/source-usage-metering/docker}"
 WORK="$(mktemp -d /tmp/docker-e2e.XXXXXX)"
