@@ -76,18 +76,6 @@ def test_given_unreachable_host_when_check_then_says_so(http, tmp_path: Path) ->
     assert "GET /org/v2/organizations" in status.message
 
 
-def test_given_datadog_account_before_its_provider_when_check_then_names_the_account(tmp_path: Path) -> None:
-    pytest.importorskip("source_usage_metering.providers.datadog")
-    from source_usage_metering.providers.datadog import DatadogProvider
-
-    if DatadogProvider.__init__.__annotations__.get("return") != "NoReturn":
-        pytest.skip("the Datadog provider has landed")
-    config = ConfigBuilder().with_account({"provider": "datadog", "api_key": "k", "application_key": "a"}).build()
-    status = run_check(config, tmp_path)
-    assert status.status == Status.FAILED
-    assert "accounts[0]" in status.message
-
-
 def test_given_a_day_of_costs_when_read_then_every_stream_and_exact_total(http) -> None:
     mock_org_api(http)
     mock_costs(http, {"2026-09-01": two_page_costs()})
