@@ -19,7 +19,14 @@ _OFFLINE_SIGNS = (
     "Max retries exceeded",
     "No matching distribution found",
     "Could not find a version",
+    "Failed to fetch",
+    "dns error",
 )
+
+
+def looks_offline(stderr: str) -> bool:
+    """Whether an installer's error output says the package index could not be reached."""
+    return any(sign in stderr for sign in _OFFLINE_SIGNS)
 
 
 def tool_bin_dirs(*tools: str, timeout: float = 900) -> dict[str, Path]:
@@ -28,7 +35,7 @@ def tool_bin_dirs(*tools: str, timeout: float = 900) -> dict[str, Path]:
         ["bash", str(SETUP_SCRIPT), *tools], capture_output=True, text=True, timeout=timeout, check=False
     )
     if result.returncode != 0:
-        if any(sign in result.stderr for sign in _OFFLINE_SIGNS):
+        if looks_offline(result.stderr):
             pytest.skip(f"PyPI is unreachable, cannot install {', '.join(tools)}: {result.stderr.strip()[-300:]}")
         pytest.fail(f"scripts/setup_singer_tools.sh failed:\n{result.stderr[-3000:]}")
     found = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
