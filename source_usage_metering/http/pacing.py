@@ -112,9 +112,11 @@ class RateLimitHeaderBudget(HttpAPIBudget):
             self._buckets[bucket] = HeaderWindowPolicy(bucket, self._clock)
             self._policies.append(self._buckets[bucket])
         self._bucket_of_path[_path_of(request)] = bucket
-        self._buckets[bucket].update(
-            self.get_calls_left_from_response(response), self.get_reset_ts_from_response(response)
-        )
+        calls_left, reset_ts = self.get_calls_left_from_response(response), self.get_reset_ts_from_response(response)
+        self._buckets[bucket].update(calls_left, reset_ts)
+        if bucket != ACCOUNT_BUCKET:
+            # A path not answered yet uses the account's window: the latest answer is the best guess for it.
+            self._buckets[ACCOUNT_BUCKET].update(calls_left, reset_ts)
 
     def get_reset_ts_from_response(self, response: requests.Response) -> datetime | None:
         """`X-RateLimit-Reset` as a moment: relative seconds on both providers (an epoch value is tolerated)."""

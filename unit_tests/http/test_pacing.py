@@ -99,6 +99,14 @@ def test_given_named_limits_then_each_paces_alone(clock: FakeClock) -> None:
     assert clock.sleeps == [pytest.approx(30.0)]
 
 
+def test_given_a_path_not_answered_yet_then_it_paces_on_the_latest_answer(clock: FakeClock) -> None:
+    budget = RateLimitHeaderBudget(clock=clock.time)
+    headers = budget_headers(0, 8, **{"X-RateLimit-Name": "org"})
+    budget.update_from_response(request("/api/v1/org"), answer(headers))
+    budget.acquire_call(request("/api/v2/usage/hourly_usage"))
+    assert clock.sleeps == [pytest.approx(8.0)]
+
+
 def test_given_429_then_budget_knows_none_are_left(clock: FakeClock) -> None:
     budget = RateLimitHeaderBudget(clock=clock.time)
     budget.update_from_response(request(), answer({"X-RateLimit-Reset": "7"}, status=429))
