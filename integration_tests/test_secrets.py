@@ -1,0 +1,131 @@
+"""No secret in any output: spec, check, discover and read (with --debug and failing paths), stdout and stderr."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from integration_tests.emulator import Emulator, Scenario
+from integration_tests.harness import Run, console_script, discover_catalog, run_connector
+
+CANARY_KEY = "CANARYKEY7Q2XW9ZL"
+CANARY_SECRET = "canarySecret+Zq8Wv3Xp/Lm5Nt7Rk2Hd9Jf4"
+CANARY_APP_KEY = "canaryappkey0f3e9d2c7b1a6958473625140abc"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator(scenario=Scenario(months=1, seed=11, datadog_child_orgs=1, product_families=2)) as emu:
+        yield emu
+
+
+def secrets_of(config: dict) -> list[str]:
+    """Every secret value of a config, plus the Basic-auth header value a Confluent key and secret make."""
+    values = [CANARY_KEY, CANARY_SECRET, CANARY_APP_KEY]
+    for account in config.get("accounts") or []:
+        if not isinstance(account, dict):
+            continue
+        values += [account[k] for k in ("api_key", "api_secret", "application_key") if isinstance(account.get(k), str)]
+        if isinstance(account.get("api_key"), str) and isinstance(account.get("api_secret"), str):
+            pair = f"{account['api_key']}:{account['api_secret']}".encode()
+            values.append(base64.b64encode(pair).decode())
+    pair = f"{CANARY_KEY}:{CANARY_SECRET}".encode()
+    return sorted({*values, base64.b64encode(pair).decode()})
+
+
+def assert_no_secret(output: str, config: dict) -> None:
+    leaked = [value[:6] + "..." for value in secrets_of(config) if value in output]
+    assert not leaked, f"secrets printed: {leaked}"
+
+
+def canary_confluent(url: str, **overrides: object) -> dict:
+    account = {"provider": "confluent", "name": "canary", "api_key": CANARY_KEY, "api_secret": CANARY_SECRET}
+    return {**account, "api_url": url, **overrides}
+
+
+def canary_datadog(url: str, **overrides: object) -> dict:
+    account = {"provider": "datadog", "name": "dd-canary", "api_key": CANARY_KEY, "application_key": CANARY_APP_KEY}
+    return {**account, "site": "datadoghq.com", "api_url": url, **overrides}
+
+
+def printed(run: Run) -> str:
+    return run.stdout + run.stderr
+
+
+def test_spec_prints_no_secret(tmp_path: Path) -> None:
+    run = run_connector(["spec"], tmp_path)
+    assert run.of_type("SPEC")
+    assert_no_secret(printed(run), {})
+
+
+def test_debug_read_of_both_providers_prints_no_secret(emulator: Emulator, tmp_path: Path) -> None:
+    config = emulator.connector_config(start_date=emulator.today.replace(day=1).isoformat())
+    _, catalog = discover_catalog(config, tmp_path)
+    run = run_connector(["read", "--debug"], tmp_path, config=config, catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Making outbound API request" in run.stdout  # debug logs of requests (headers included) are on
+    assert run.records("usage")
+    assert_no_secret(printed(run), config)
+
+
+@pytest.mark.parametrize("command", ["check", "read"])
+def test_bad_credentials_print_no_secret(emulator: Emulator, tmp_path: Path, command: str) -> None:
+    config = emulator.connector_config(
+        accounts=[canary_confluent(emulator.base_url), canary_datadog(emulator.base_url)]
+    )
+    catalog = discover_catalog(emulator.connector_config(), tmp_path)[1] if command == "read" else None
+    run = run_connector([command, "--debug"], tmp_path, config=config, catalog=catalog)
+    assert "401" in printed(run)
+    assert_no_secret(printed(run), config)
+
+
+INVALID_ACCOUNTS = {
+    "unknown-provider": {"provider": "aws", "api_key": CANARY_KEY, "api_secret": CANARY_SECRET},
+    "missing-secret": {"provider": "confluent", "api_key": CANARY_KEY},
+    "secret-wrong-type": {"provider": "confluent", "api_key": CANARY_KEY, "api_secret": [CANARY_SECRET]},
+    "bad-url": {
+        "provider": "confluent",
+        "api_key": CANARY_KEY,
+        "api_secret": CANARY_SECRET,
+        "api_url": "http://10.1.2.3",
+    },
+    "datadog-no-app-key": {"provider": "datadog", "api_key": CANARY_KEY, "site": "datadoghq.com"},
+    "not-an-object": CANARY_SECRET,
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "command"),
+    [(case, "check") for case in sorted(INVALID_ACCOUNTS)]
+    + [("secret-wrong-type", "discover"), ("secret-wrong-type", "read"), ("not-an-object", "read")],
+)
+def test_invalid_account_entry_prints_no_secret(tmp_path: Path, case: str, command: str) -> None:
+    config = {"accounts": [INVALID_ACCOUNTS[case]], "start_date": "2026-01-01"}
+    catalog = {"streams": []} if command == "read" else None
+    run = run_connector([command, "--debug"], tmp_path, config=config, catalog=catalog)
+    text = printed(run)
+    assert "accounts[0]" in text
+    assert_no_secret(text, config)
+    assert CANARY_SECRET not in text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f'{{"accounts": [{{"provider": "confluent", "api_key": "{CANARY_KEY}", "api_secret": "{CANARY_SECRET}"',
+        f'["{CANARY_KEY}", "{CANARY_SECRET}"]',
+    ],
+    ids=["truncated-json", "not-an-object"],
+)
+def test_malformed_config_file_prints_no_secret(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    done = subprocess.run(
+        [console_script(), "check", "--debug", "--config", str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode != 0 or "FAILED" in done.stdout
+    assert_no_secret(done.stdout + done.stderr, {})
