@@ -1,0 +1,1 @@
+"""Benchmarks of the usage stream against the local provider emulator (run `python -m benchmarks.bench_usage`)."""
