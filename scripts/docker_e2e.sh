@@ -64,7 +64,6 @@ start_dockerd() {
     return
   fi
   ensure_tools
-  mkdir -p "$STATE_DIR/data"
   export DOCKER_HOST="unix://$WORK/dockerd.sock"
   # Short paths under $WORK: unix socket paths are limited to 108 bytes.
   dockerd --host "$DOCKER_HOST" --data-root "$STATE_DIR/data" --exec-root "$WORK/exec" \
@@ -108,19 +107,34 @@ build_wheelhouse() {
   image_python="$(docker run --rm --entrypoint python3 "$BASE_IMAGE" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
   [ "$host_python" = "$image_python" ] \
     || fail "host $PYTHON is $host_python but the image has python $image_python; set PYTHON=python$image_python"
+  # Dependencies only (plus the build backend): the package itself is built from source in the image, so the
+  # dependency layer stays cached until pyproject.toml changes.
+  local stamp
+  stamp="wheelhouse/.built-$( (cat pyproject.toml; echo "$host_python") | sha256sum | cut -c1-16)"
+  if [ -f "$stamp" ]; then
+    log "wheelhouse is up to date"
+    return
+  fi
+  rm -rf wheelhouse
   mkdir -p wheelhouse
-  rm -f wheelhouse/airbyte_source_usage_metering-*.whl
-  "$PYTHON" -m pip wheel --quiet --disable-pip-version-check . -w wheelhouse > "$WORK/wheel.log" 2>&1 \
+  { "$PYTHON" -m pip wheel --disable-pip-version-check . setuptools wheel -w wheelhouse \
+      && rm -f wheelhouse/airbyte_source_usage_metering-*.whl; } > "$WORK/wheel.log" 2>&1 \
     || { tail -20 "$WORK/wheel.log" >&2; fail "pip wheel"; }
+  touch "$stamp"
 }
 
 build_image() {
+  local previous
+  previous="$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
   docker build --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg INSTALL_FROM=wheelhouse -t "$IMAGE" . \
-    > "$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; fail "docker build"; }
+    > "$STATE_DIR/last-build.log" 2>&1 || { tail -30 "$STATE_DIR/last-build.log" >&2; fail "docker build"; }
   [ "$(docker run --rm --entrypoint id "$IMAGE" -u)" != 0 ] || fail "the image runs as root"
   docker image inspect -f '{{json .Config.Env}}' "$IMAGE" | grep -q '"AIRBYTE_ENTRYPOINT=source-usage-metering"' \
     || fail "AIRBYTE_ENTRYPOINT is not source-usage-metering"
-  docker image prune -f > /dev/null 2>&1 || true
+  # Drop the replaced image, keep the builder stage's layers: they are the cache of the next build.
+  if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+    docker rmi "$previous" > /dev/null 2>&1 || true
+  fi
 }
 
 start_emulator() {
@@ -168,6 +182,7 @@ run_protocol() {
     --first-read "$WORK/read.jsonl"
 }
 
+mkdir -p "$STATE_DIR/data"
 start_dockerd
 phase_done dockerd
 ensure_base_image
