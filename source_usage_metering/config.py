@@ -29,8 +29,27 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
+class _AccountNaming:
+    """What every account item derives from its position, provider, name and URL."""
+
+    index: int
+    name: str | None
+    api_url: str
+    provider: str
+
+    @property
+    def label(self) -> str:
+        """How logs and errors name this account (never a secret)."""
+        return f"accounts[{self.index}] ({self.provider}{': ' + self.name if self.name else ''})"
+
+    @property
+    def host(self) -> str:
+        """Host (and port) of the API, part of the state key."""
+        return urlsplit(self.api_url).netloc
+
+
 @dataclass(frozen=True)
-class ConfluentAccount:
+class ConfluentAccount(_AccountNaming):
     """One Confluent Cloud organization, reached with a Cloud API key."""
 
     index: int
@@ -41,23 +60,13 @@ class ConfluentAccount:
     provider: Literal["confluent"] = "confluent"
 
     @property
-    def label(self) -> str:
-        """How logs and errors name this account (never a secret)."""
-        return _label(self.index, self.provider, self.name)
-
-    @property
-    def host(self) -> str:
-        """Host (and port) of the API, part of the state key."""
-        return urlsplit(self.api_url).netloc
-
-    @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in any output."""
         return (self.api_key, self.api_secret)
 
 
 @dataclass(frozen=True)
-class DatadogAccount:
+class DatadogAccount(_AccountNaming):
     """One Datadog organization (usually a parent org), reached with an API and an application key."""
 
     index: int
@@ -71,16 +80,6 @@ class DatadogAccount:
     include_child_orgs: bool | None = None
     hourly_usage_days: int = DEFAULT_HOURLY_USAGE_DAYS
     provider: Literal["datadog"] = "datadog"
-
-    @property
-    def label(self) -> str:
-        """How logs and errors name this account (never a secret)."""
-        return _label(self.index, self.provider, self.name)
-
-    @property
-    def host(self) -> str:
-        """Host (and port) of the API, part of the state key."""
-        return urlsplit(self.api_url).netloc
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -265,7 +264,3 @@ def _optional_date(raw: Mapping[str, Any], key: str) -> date | None:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _label(index: int, provider: str, name: str | None) -> str:
-    return f"accounts[{index}] ({provider}{': ' + name if name else ''})"

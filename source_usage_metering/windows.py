@@ -105,3 +105,13 @@ def parse_iso(value: str) -> datetime:
         text += "T00:00:00+00:00"
     moment = datetime.fromisoformat(text.replace(" ", "T", 1))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso_or_none(value: object) -> str | None:
+    """A provider timestamp as ISO-8601 UTC, or None when it gave none or an unreadable one (never invented)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return iso(parse_iso(value))
+    except ValueError:
+        return None

@@ -4,7 +4,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 import requests
 from airbyte_cdk.models import Status, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import _run_command, discover

@@ -11,7 +11,7 @@ from typing import Any
 from source_usage_metering import ids
 from source_usage_metering.providers.confluent.catalogue import PRODUCTS, resource_type
 from source_usage_metering.records import Charge, Organization, Product, Ref, Resource, UsageRecord, Workspace
-from source_usage_metering.windows import iso, parse_iso
+from source_usage_metering.windows import iso_or_none
 
 PROVIDER = "confluent"
 CURRENCY = "USD"  # Confluent documents every amount "in dollars"; the API has no currency field.
@@ -42,24 +42,14 @@ def org_id_from_crn(resource_name: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def timestamp(value: Any) -> str | None:
-    """An ISO-8601 UTC timestamp, or None when the provider gave none (never the extraction time)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return iso(parse_iso(value))
-    except ValueError:
-        return None
-
-
 def to_organization(raw: Mapping[str, Any], *, include_remote_data: bool) -> Organization:
     """An `/org/v2/organizations` item."""
     metadata = raw.get("metadata") or {}
     record: Organization = {
         "id": ids.confluent_organization_id(raw["id"]),
         "name": raw.get("display_name"),
-        "created_at": timestamp(metadata.get("created_at")),
-        "updated_at": timestamp(metadata.get("updated_at")),
+        "created_at": iso_or_none(metadata.get("created_at")),
+        "updated_at": iso_or_none(metadata.get("updated_at")),
         "provider": PROVIDER,
         "remote_id": raw["id"],
     }
@@ -87,8 +77,8 @@ def to_workspace(raw: Mapping[str, Any], tenant: Tenant, *, include_remote_data:
         "id": ids.confluent_environment_id(tenant.org_id, raw["id"]),
         "name": raw.get("display_name"),
         "organization": tenant.ref,
-        "created_at": timestamp(metadata.get("created_at")),
-        "updated_at": timestamp(metadata.get("updated_at")),
+        "created_at": iso_or_none(metadata.get("created_at")),
+        "updated_at": iso_or_none(metadata.get("updated_at")),
         "provider": PROVIDER,
         "remote_id": raw["id"],
     }

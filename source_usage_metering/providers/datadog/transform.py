@@ -11,7 +11,7 @@ from typing import Any
 from source_usage_metering import ids
 from source_usage_metering.providers.datadog.catalogue import BILLING_DIMENSIONS, PRODUCT_FAMILIES
 from source_usage_metering.records import Charge, Organization, Product, Ref, UsageRecord
-from source_usage_metering.windows import iso, parse_iso
+from source_usage_metering.windows import iso, iso_or_none, parse_iso
 
 PROVIDER = "datadog"
 SPLIT_CHARGE_TYPES = ("committed", "on_demand")
@@ -37,22 +37,12 @@ def organization_ref(site: str, public_id: str, name: str | None) -> Ref:
     return {"id": ids.datadog_organization_id(site, public_id), "name": name}
 
 
-def timestamp(value: Any) -> str | None:
-    """An ISO-8601 UTC timestamp, or None when Datadog gave none (never the extraction time)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return iso(parse_iso(value))
-    except ValueError:
-        return None
-
-
 def to_organization(raw: Mapping[str, Any], site: str, *, include_remote_data: bool) -> Organization:
     """An `/api/v1/org` item (the keys' own org): it carries `created`, never an update time."""
     record: Organization = {
         "id": ids.datadog_organization_id(site, raw["public_id"]),
         "name": raw.get("name"),
-        "created_at": timestamp(raw.get("created")),
+        "created_at": iso_or_none(raw.get("created")),
         "updated_at": None,
         "provider": PROVIDER,
         "remote_id": raw["public_id"],
