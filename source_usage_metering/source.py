@@ -18,6 +18,8 @@ from source_usage_metering.errors import ConfigError, UsageMeteringError
 from source_usage_metering.providers import build_provider
 from source_usage_metering.streams import Organizations, Products, Usage, Workspaces
 
+CHECK_RETRIES = 1  # a check answers quickly; a sync retries with the full bound
+
 
 def utc_now() -> datetime:
     """The one clock reading of a sync."""
@@ -59,7 +61,9 @@ class SourceUsageMetering(AbstractSource):
         problems = []
         for account in parsed.accounts:
             try:
-                build_provider(account, parsed, now=now).check()
+                provider = build_provider(account, parsed, now=now)
+                provider.max_retries = CHECK_RETRIES
+                provider.check()
                 logger.info("%s: check succeeded", account.label)
             except (UsageMeteringError, AirbyteTracedException) as error:
                 problems.append(error.message or str(error))

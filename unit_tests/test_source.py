@@ -73,6 +73,7 @@ def test_given_unreachable_host_when_check_then_says_so(http, tmp_path: Path) ->
     assert status.status == Status.FAILED
     assert "could not be reached" in status.message
     assert "GET /org/v2/organizations" in status.message
+    assert http.call_count == 2  # check retries once, so the answer comes in seconds
 
 
 def test_given_a_day_of_costs_when_read_then_every_stream_and_exact_total(http) -> None:

@@ -6,8 +6,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+import requests
 
 from source_usage_metering.config import Account, UsageMeteringConfig
+from source_usage_metering.http.base_stream import ProviderHttpStream
+from source_usage_metering.http.error_mapping import MAX_RETRIES
 from source_usage_metering.http.pacing import RateLimitHeaderBudget
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
 
@@ -35,16 +40,24 @@ class UsageProvider(ABC):
 
     A provider reads the clock never: `now` is given, once per sync. Each `iter_*` makes its own calls, so a
     stream never depends on another having run; results every stream needs (the tenant) are cached. Every endpoint
-    of the account is built with `api_budget=self.api_budget`, so they pace together on the rate-limit headers.
+    of the account is built by `endpoint()`, sharing `api_budget` (so they pace together on the rate-limit headers)
+    and `max_retries` (which `check` lowers, so an unreachable host is reported quickly).
     """
 
     name: str
+    auth: requests.auth.AuthBase
 
     def __init__(self, account: Account, config: UsageMeteringConfig, *, now: datetime) -> None:
         self.account = account
         self.config = config
         self.now = now
         self.api_budget = RateLimitHeaderBudget()
+        self.max_retries = MAX_RETRIES
+
+    def endpoint(self, endpoint: type[ProviderHttpStream], **kwargs: Any) -> ProviderHttpStream:
+        """An endpoint of this account, with its credentials, budget and retry bound."""
+        kwargs.setdefault("max_retries", self.max_retries)
+        return endpoint(self.account, self.auth, api_budget=self.api_budget, **kwargs)
 
     @property
     def label(self) -> str:

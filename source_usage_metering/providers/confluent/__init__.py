@@ -35,7 +35,6 @@ logger = logging.getLogger("airbyte")
 DEFAULT_LOOKBACK_DAYS = 5  # data lags up to 72 hours; two days of margin
 HISTORY_DAYS = 364  # "the start date can be up to one year in the past"
 RECENT_PRODUCTS_DAYS = 7
-CHECK_RETRIES = 1
 
 
 class ConfluentProvider(UsageProvider):
@@ -46,11 +45,8 @@ class ConfluentProvider(UsageProvider):
 
     def __init__(self, account: ConfluentAccount, config: Any, *, now: datetime) -> None:
         super().__init__(account, config, now=now)
-        self._auth = basic_auth(account.api_key, account.api_secret)
+        self.auth = basic_auth(account.api_key, account.api_secret)
         self._cost_reads_succeeded = False
-
-    def _endpoint(self, endpoint: type[ProviderHttpStream], **kwargs: Any) -> ProviderHttpStream:
-        return endpoint(self.account, self._auth, api_budget=self.api_budget, **kwargs)
 
     @cached_property
     def tenant(self) -> transform.Tenant:
@@ -60,7 +56,7 @@ class ConfluentProvider(UsageProvider):
             first = organizations[0]
             return transform.Tenant(first["id"], first.get("display_name"))
         for environment in self._environments_raw:
-            org_id = transform.org_id_from_crn((environment.get("metadata") or {}).get("resource_name"))
+            org_id = transform.org_id_from_crn(transform.as_object(environment.get("metadata")).get("resource_name"))
             if org_id:
                 return transform.Tenant(org_id, None)
         raise PermissionDenied(
@@ -72,14 +68,14 @@ class ConfluentProvider(UsageProvider):
 
     @cached_property
     def _organizations_raw(self) -> list[Mapping[str, Any]]:
-        endpoint = self._endpoint(OrganizationsEndpoint)
+        endpoint = self.endpoint(OrganizationsEndpoint)
         rows = [row for row in endpoint.read_slice({}) if row.get("id")]
         self._warn_ignored(endpoint)
         return rows
 
     @cached_property
     def _environments_raw(self) -> list[Mapping[str, Any]]:
-        endpoint = self._endpoint(EnvironmentsEndpoint)
+        endpoint = self.endpoint(EnvironmentsEndpoint)
         rows = [row for row in endpoint.read_slice({}) if row.get("id")]
         self._warn_ignored(endpoint)
         return rows
@@ -96,7 +92,7 @@ class ConfluentProvider(UsageProvider):
         """The key works (it names its organization) and can read billing (a one-day costs call)."""
         self.partition()
         day = at_midnight(self.now.date()) - timedelta(days=4)
-        endpoint = self._endpoint(CostsEndpoint, max_retries=CHECK_RETRIES)
+        endpoint = self.endpoint(CostsEndpoint)
         for _ in endpoint.read_slice(
             {"start_date": day.date().isoformat(), "end_date": (day + timedelta(days=1)).date().isoformat()}
         ):
@@ -171,7 +167,7 @@ class ConfluentProvider(UsageProvider):
         return transform.group_cost_rows(readable)
 
     def _read_costs(self, window: Window, *, fatal_if_refused: bool = False) -> Iterator[Mapping[str, Any]]:
-        endpoint = self._endpoint(CostsEndpoint)
+        endpoint = self.endpoint(CostsEndpoint)
         try:
             yield from endpoint.read_slice(
                 {"start_date": window.start.date().isoformat(), "end_date": window.end.date().isoformat()}

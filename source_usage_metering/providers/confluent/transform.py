@@ -36,6 +36,11 @@ class OddRow(ValueError):
     """A cost row that cannot be mapped (no day); the caller skips it with a warning."""
 
 
+def as_object(value: Any) -> Mapping[str, Any]:
+    """A JSON object field, or an empty one when the provider sent null or another type."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def org_id_from_crn(resource_name: str | None) -> str | None:
     """The organization id in a CRN like `crn://confluent.cloud/organization=<uuid>/environment=env-1`."""
     match = _CRN_ORG.search(resource_name or "")
@@ -44,7 +49,7 @@ def org_id_from_crn(resource_name: str | None) -> str | None:
 
 def to_organization(raw: Mapping[str, Any], *, include_remote_data: bool) -> Organization:
     """An `/org/v2/organizations` item."""
-    metadata = raw.get("metadata") or {}
+    metadata = as_object(raw.get("metadata"))
     record: Organization = {
         "id": ids.confluent_organization_id(raw["id"]),
         "name": raw.get("display_name"),
@@ -72,7 +77,7 @@ def to_bare_organization(tenant: Tenant) -> Organization:
 
 def to_workspace(raw: Mapping[str, Any], tenant: Tenant, *, include_remote_data: bool) -> Workspace:
     """An `/org/v2/environments` item; workspaces are Confluent environments."""
-    metadata = raw.get("metadata") or {}
+    metadata = as_object(raw.get("metadata"))
     record: Workspace = {
         "id": ids.confluent_environment_id(tenant.org_id, raw["id"]),
         "name": raw.get("display_name"),
@@ -111,8 +116,8 @@ def day_of(value: Any) -> str:
 
 def cost_line_key(row: Mapping[str, Any]) -> tuple[str, str | None, str | None, str | None, str | None]:
     """Rows of one cost line share day, environment, resource, product and line type (tiers differ in price)."""
-    resource = _mapping(row.get("resource"))
-    environment = _mapping(resource.get("environment"))
+    resource = as_object(row.get("resource"))
+    environment = as_object(resource.get("environment"))
     return (
         day_of(row.get("start_date")),
         environment.get("id"),
@@ -171,7 +176,7 @@ def _product_name(product: str) -> str:
 def _resources(resource: Any, tenant: Tenant, environment_names: Mapping[str, str]) -> list[Resource]:
     if not isinstance(resource, Mapping) or not resource.get("id"):
         return []
-    environment_id = _mapping(resource.get("environment")).get("id")
+    environment_id = as_object(resource.get("environment")).get("id")
     workspace: Ref | None = None
     if environment_id:
         workspace = {
@@ -233,8 +238,3 @@ def number(value: Any) -> float | int | None:
             return None
         return float(parsed) if parsed.is_finite() else None
     return None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    """A nested object, or an empty one when the API sent something else (the row's amount is kept)."""
-    return value if isinstance(value, Mapping) else {}

@@ -36,7 +36,6 @@ from source_usage_metering.windows import Window, add_months, month_start
 
 logger = logging.getLogger("airbyte")
 
-CHECK_RETRIES = 1
 PROBE_AGE = timedelta(days=4)  # usage is complete after 72 hours
 COST_ENDPOINTS = {"historical": HistoricalCostEndpoint, "estimated": EstimatedCostEndpoint}
 WHY_SKIPPED = {
@@ -54,17 +53,14 @@ class DatadogProvider(UsageProvider):
 
     def __init__(self, account: DatadogAccount, config: Any, *, now: datetime) -> None:
         super().__init__(account, config, now=now)
-        self._auth = HeaderAuth({"DD-API-KEY": account.api_key, "DD-APPLICATION-KEY": account.application_key})
+        self.auth = HeaderAuth({"DD-API-KEY": account.api_key, "DD-APPLICATION-KEY": account.application_key})
         self._hour_stamps: dict[str, tuple[str, str, str] | None] = {}
         self._cost_rows: dict[tuple[str, datetime, datetime], list[Mapping[str, Any]]] = {}
         self.plan = planning.Planner(account, config, now)
 
-    def _endpoint(self, endpoint: type[ProviderHttpStream], **kwargs: Any) -> ProviderHttpStream:
-        return endpoint(self.account, self._auth, api_budget=self.api_budget, **kwargs)
-
     @cached_property
     def _orgs_raw(self) -> list[Mapping[str, Any]]:
-        endpoint = self._endpoint(OrgEndpoint)
+        endpoint = self.endpoint(OrgEndpoint)
         rows = list(endpoint.read_slice({}))
         self._warn_ignored(endpoint, "org")
         return rows
@@ -76,7 +72,7 @@ class DatadogProvider(UsageProvider):
         if self._orgs_raw:
             return transform.Tenant(site, self._orgs_raw[0]["public_id"], self._orgs_raw[0].get("name"))
         probe = self.plan.probe_window(PROBE_AGE, hours=24)
-        for row in self._endpoint(HourlyUsageEndpoint).read_slice(self.plan.hourly_params(probe, False, limit=1)):
+        for row in self.endpoint(HourlyUsageEndpoint).read_slice(self.plan.hourly_params(probe, False, limit=1)):
             attributes = row.get("attributes") or {}
             if attributes.get("public_id"):
                 return transform.Tenant(site, attributes["public_id"], attributes.get("org_name"))
@@ -89,7 +85,7 @@ class DatadogProvider(UsageProvider):
 
     @cached_property
     def _mapping_endpoint(self) -> ProviderHttpStream:
-        endpoint = self._endpoint(BillingDimensionMappingEndpoint)
+        endpoint = self.endpoint(BillingDimensionMappingEndpoint)
         endpoint.rows = list(endpoint.read_slice({"filter[view]": "all"}))  # type: ignore[attr-defined]
         self._warn_ignored(endpoint, "mapping")
         return endpoint
@@ -116,11 +112,11 @@ class DatadogProvider(UsageProvider):
 
     def check(self) -> None:
         """The API key (`/api/v1/validate`), the application key and `usage_read` (one tiny hourly usage call)."""
-        for _ in self._endpoint(ValidateEndpoint, max_retries=CHECK_RETRIES).read_slice({}):
+        for _ in self.endpoint(ValidateEndpoint).read_slice({}):
             break
         self.partition()
         params = self.plan.hourly_params(self.plan.probe_window(PROBE_AGE, hours=1), False, limit=1)
-        for _ in self._endpoint(HourlyUsageEndpoint, max_retries=CHECK_RETRIES).read_slice(params):
+        for _ in self.endpoint(HourlyUsageEndpoint).read_slice(params):
             break
 
     def iter_organizations(self) -> Iterable[Organization]:
@@ -195,7 +191,7 @@ class DatadogProvider(UsageProvider):
     def _read_hourly(self, window: Window) -> Iterator[Mapping[str, Any]]:
         params = self.plan.hourly_params(window, self.include_child_orgs)
         try:
-            yield from self._endpoint(HourlyUsageEndpoint).read_slice(params)
+            yield from self.endpoint(HourlyUsageEndpoint).read_slice(params)
         except RequestWindowSplitRequiredException:
             if window.end - window.start <= timedelta(hours=1):
                 raise
@@ -225,7 +221,7 @@ class DatadogProvider(UsageProvider):
         return self._cost_rows[key]
 
     def _fetch_costs(self, kind: str, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
-        endpoint = self._endpoint(COST_ENDPOINTS[kind])
+        endpoint = self.endpoint(COST_ENDPOINTS[kind])
         last = add_months(end, -1) if end == month_start(end) else month_start(end)
         params = {"view": "sub-org", "start_month": start.strftime("%Y-%m"), "end_month": last.strftime("%Y-%m")}
         rows = list(endpoint.read_slice(params))
@@ -241,7 +237,7 @@ class DatadogProvider(UsageProvider):
     @cached_property
     def _probe_attributes(self) -> list[Mapping[str, Any]]:
         params = self.plan.hourly_params(self.plan.probe_window(PROBE_AGE, hours=1), self.include_child_orgs)
-        rows = self._endpoint(HourlyUsageEndpoint).read_slice(params)
+        rows = self.endpoint(HourlyUsageEndpoint).read_slice(params)
         return [row["attributes"] for row in rows if isinstance(row.get("attributes"), dict)]
 
     @cached_property

@@ -120,3 +120,10 @@ def test_crn_gives_the_organization() -> None:
     crn = "crn://confluent.cloud/organization=9bb441c4-edef-46ac-8a41-c49e44a3fd9a/environment=env-zmz2zd"
     assert transform.org_id_from_crn(crn) == TENANT.org_id
     assert transform.org_id_from_crn(None) is None
+
+
+def test_given_metadata_that_is_not_an_object_then_timestamps_are_null() -> None:
+    raw = dict(payload("confluent/org_v2_environments__page1")["data"][0], metadata="oops")
+    workspace = transform.to_workspace(raw, TENANT, include_remote_data=False)
+    assert workspace["created_at"] is None
+    assert workspace["name"] == "prod-finance01"
