@@ -44,6 +44,10 @@ cleanup() {
     kill "$DOCKERD_PID" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
   fi
+  # dockerd leaves its network namespace mounted under the exec root.
+  awk -v work="$WORK" 'index($2, work) == 1 {print $2}' /proc/mounts | sort -r | while read -r point; do
+    umount "$point" 2>/dev/null || true
+  done
   rm -rf "$WORK" 2>/dev/null || true
   log "total $((SECONDS - STARTED))s (${TIMINGS[*]:-nothing ran}); exit $status"
 }
