@@ -31,6 +31,8 @@ TIMINGS=()
 
 log() { echo "docker-e2e: $*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
+# Exit 3: this machine cannot run a docker daemon or build a base image (nothing about the connector was tested).
+unavailable() { log "UNAVAILABLE: $*"; exit 3; }
 phase_done() {
   TIMINGS+=("$1 $((SECONDS - PHASE_STARTED))s")
   log "$1 done in $((SECONDS - PHASE_STARTED))s"
@@ -55,11 +57,11 @@ trap cleanup EXIT
 
 ensure_tools() {
   if command -v dockerd > /dev/null && command -v debootstrap > /dev/null; then return; fi
-  [ "$(id -u)" = 0 ] || fail "dockerd and debootstrap are missing; as root: apt-get install -y docker.io debootstrap"
+  [ "$(id -u)" = 0 ] || unavailable "dockerd and debootstrap are missing; as root: apt-get install -y docker.io debootstrap"
   log "installing docker.io and debootstrap"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap > "$WORK/apt.log" 2>&1 \
-    || { tail -20 "$WORK/apt.log" >&2; fail "apt-get install docker.io debootstrap"; }
+    || { tail -20 "$WORK/apt.log" >&2; unavailable "apt-get install docker.io debootstrap"; }
 }
 
 start_dockerd() {
@@ -75,11 +77,11 @@ start_dockerd() {
   DOCKERD_PID=$!
   for _ in $(seq 1 120); do
     docker info > /dev/null 2>&1 && return
-    kill -0 "$DOCKERD_PID" 2>/dev/null || { tail -20 "$WORK/dockerd.log" >&2; fail "dockerd exited"; }
+    kill -0 "$DOCKERD_PID" 2>/dev/null || { tail -20 "$WORK/dockerd.log" >&2; unavailable "dockerd exited"; }
     sleep 0.5
   done
   tail -20 "$WORK/dockerd.log" >&2
-  fail "dockerd did not answer within 60s"
+  unavailable "dockerd did not answer within 60s"
 }
 
 debian_mirror() {
@@ -100,7 +102,7 @@ ensure_base_image() {
   log "building $BASE_IMAGE with debootstrap from $(debian_mirror)"
   debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates bookworm \
     "$WORK/rootfs" "$(debian_mirror)" > "$WORK/debootstrap.log" 2>&1 \
-    || { tail -20 "$WORK/debootstrap.log" >&2; fail "debootstrap"; }
+    || { tail -20 "$WORK/debootstrap.log" >&2; unavailable "debootstrap"; }
   tar -C "$WORK/rootfs" -c . | docker import - "$BASE_IMAGE" > /dev/null
   rm -rf "$WORK/rootfs"
 }
