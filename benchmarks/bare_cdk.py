@@ -20,13 +20,14 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import requests
 from airbyte_cdk.entrypoint import launch
-from airbyte_cdk.models import ConnectorSpecification, SyncMode
+from airbyte_cdk.models import ConnectorSpecification
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.http import HttpStream
 
 from benchmarks.floor import CONFLUENT_PAGE_SIZE, DATADOG_PAGE_LIMIT, DATADOG_WINDOW_DAYS, fixed_windows, month_windows
 
+# The same as workload.BARE_SCHEMA (not imported: that would load the emulator package into the floor).
 SCHEMA = {"type": "object", "additionalProperties": True, "properties": {"id": {"type": "string"}}}
 
 
@@ -143,12 +144,6 @@ class BareSource(AbstractSource):
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         """The one stream."""
         return [BareUsage(config)]
-
-
-def catalog() -> dict[str, Any]:
-    """Its configured catalog: `usage`, full refresh."""
-    stream = {"name": "usage", "json_schema": SCHEMA, "supported_sync_modes": [SyncMode.full_refresh.value]}
-    return {"streams": [{"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]}
 
 
 if __name__ == "__main__":

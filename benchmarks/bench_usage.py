@@ -21,11 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import report
-from benchmarks.bare_cdk import catalog as bare_catalog
 from benchmarks.competitor import Competitor
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.measure import Measured, run_measured
-from benchmarks.workload import PROVIDERS, History, Shape, connector_config, usage_catalog, utc_today
+from benchmarks.workload import (
+    PROVIDERS,
+    History,
+    Shape,
+    bare_catalog,
+    connector_config,
+    usage_catalog,
+    utc_today,
+)
 
 PYTHON = sys.executable
 CONSOLE_SCRIPT = Path(PYTHON).parent / "source-usage-metering"

@@ -130,10 +130,11 @@ def competitor_table(rows: list[dict], asis: dict | None) -> str:
     text = _table(["target", "raw rows", "emitted", "requests", "wall s", "CPU s", "CPU x competitor",
                    "CPU µs / raw row (incl. start-up)"], lines)  # fmt: skip
     if asis:
+        # CDK 0.90's availability check fetches page 1 once more before the sync: pages = requests - 1.
         skip, real = asis["skip"], asis["real"]
-        pages = real["requests"]
+        pages = real["requests"] - 1
         model = skip["wall_s"] + 5.0 * (pages - 1)
-        month_pages = theirs["requests"]
+        month_pages = theirs["requests"] - 1
         month_asis = theirs["wall_s"] + 5.0 * (month_pages - 1)
         text += (
             f"\n\nCompetitor as shipped (5 s sleep before every page after the first), {asis['days']} days: "

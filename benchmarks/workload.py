@@ -20,6 +20,7 @@ END_DAYS_AGO = 3  # complete data; also keeps 12 months inside Confluent's 365-d
 CONFLUENT_CREDENTIAL = "confluent_org_a"
 DATADOG_CREDENTIAL = "datadog_parent"
 PROVIDERS = ("confluent", "datadog")
+BARE_SCHEMA = {"type": "object", "additionalProperties": True, "properties": {"id": {"type": "string"}}}
 
 
 @dataclass(frozen=True)
@@ -112,3 +113,13 @@ def usage_catalog() -> dict[str, Any]:
         "primary_key": [["id"]],
     }
     return {"streams": [configured]}
+
+
+def bare_catalog() -> dict[str, Any]:
+    """The bare CDK floor's configured catalog: `usage`, full refresh.
+
+    Here, not in `bare_cdk.py`: the harness must not import airbyte-cdk, or every child it forks would start with
+    the harness's resident pages counted in its peak RSS.
+    """
+    stream = {"name": "usage", "json_schema": BARE_SCHEMA, "supported_sync_modes": ["full_refresh"]}
+    return {"streams": [{"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]}
