@@ -106,8 +106,8 @@ class ProviderHttpStream(HttpStream):
         stream_slice: Mapping[str, Any] | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
-        """A bounded wait for every answer."""
-        return {"timeout": REQUEST_TIMEOUT_SECONDS}
+        """A bounded wait for every answer; redirects are never followed (they would carry the credentials away)."""
+        return {"timeout": REQUEST_TIMEOUT_SECONDS, "allow_redirects": False}
 
     def request_params(
         self,

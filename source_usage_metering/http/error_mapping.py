@@ -125,6 +125,9 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
         return resolution
 
     def _interpret_answer(self, response: requests.Response) -> ErrorResolution:
+        if response.is_redirect:
+            text = f"HTTP {response.status_code} redirect not followed: credentials are only sent to the configured URL"
+            return self._resolve(ResponseAction.FAIL, FailureType.system_error, text)
         if response.ok:
             try:
                 parsed_json(response)
