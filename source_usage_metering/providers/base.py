@@ -35,6 +35,23 @@ class UsageSlice:
     params: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class SliceProgress:
+    """What reading a slice allows: how far its partition's cursor may move once the slice is complete.
+
+    A provider holds the cursor back when part of the window could not be read (a refused request, a month not
+    final yet), so the next sync reads it again instead of losing it.
+    """
+
+    cursor_after: datetime
+    held: bool = False
+
+    def hold_at(self, moment: datetime) -> None:
+        """Never move the cursor past `moment` (for the rest of this sync, whatever later slices read)."""
+        self.cursor_after = min(self.cursor_after, moment)
+        self.held = True
+
+
 class UsageProvider(ABC):
     """One configured account of one provider, yielding unified records.
 
@@ -89,5 +106,5 @@ class UsageProvider(ABC):
         """The usage slices of this sync, oldest first, from the saved cursors, lookback and config range."""
 
     @abstractmethod
-    def iter_usage(self, usage_slice: UsageSlice) -> Iterable[UsageRecord]:
-        """Every usage record of one slice."""
+    def iter_usage(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterable[UsageRecord]:
+        """Every usage record of one slice; `progress` is held back where the window was not fully read."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Generator, Iterable, Mapping, MutableMapping
 from typing import Any
 
 import requests
@@ -109,16 +109,22 @@ class UnifiedStream(Stream, CheckpointMixin):
 
     def guarded(
         self, provider: UsageProvider, records: Iterable[Mapping[str, Any]], window: str
-    ) -> Iterator[Mapping[str, Any]]:
-        """Yield one slice's records until the account fails (then record the failure instead of raising)."""
-        count = 0
+    ) -> Generator[Mapping[str, Any], None, bool]:
+        """Yield one slice's records until the account fails (then record the failure instead of raising).
+
+        Returns:
+            Whether the slice was read to its end.
+        """
+        count, completed = 0, True
         try:
             for record in records:
                 count += 1
                 yield record
         except Exception as error:  # every account error is reported, after the other accounts are read
             self.account_failed(provider, error)
+            completed = False
         self.progress.slice_done(provider.label, window, count)
+        return completed
 
     def read_records(
         self,

@@ -12,8 +12,8 @@ from typing import Any
 
 from airbyte_cdk.models import SyncMode
 
-from source_usage_metering.providers.base import Partition, UsageSlice
-from source_usage_metering.streams.base import UnifiedStream
+from source_usage_metering.providers.base import Partition, SliceProgress, UsageProvider, UsageSlice
+from source_usage_metering.streams.base import UnifiedStream, partition_key
 from source_usage_metering.windows import iso, parse_iso
 
 
@@ -22,6 +22,10 @@ class Usage(UnifiedStream):
 
     name = "usage"
     cursor_field = "end_date"
+
+    def __init__(self, providers: list[UsageProvider]) -> None:
+        super().__init__(providers)
+        self._held_at: dict[str, str] = {}
 
     def stream_slices(
         self,
@@ -53,6 +57,14 @@ class Usage(UnifiedStream):
                 }
         self.finish()
 
+    def _bounded(self, partition: Partition, progress: SliceProgress) -> str:
+        """The cursor a completed slice allows, never past a point an earlier slice of the partition held back."""
+        key = partition_key(partition)
+        value = iso(progress.cursor_after)
+        if progress.held:
+            self._held_at[key] = min(self._held_at.get(key, value), value)
+        return min(value, self._held_at.get(key, value))
+
     def _cursor_lookup(self, incremental: bool):
         def cursor_of(partition: Partition) -> datetime | None:
             value = self.cursor_value(partition) if incremental else None
@@ -79,9 +91,10 @@ class Usage(UnifiedStream):
             params=dict(stream_slice.get("params") or {}),
         )
         window = f"{stream_slice['start'][:16]}..{stream_slice['end'][:16]}"
-        yield from self.guarded(provider, provider.iter_usage(usage_slice), window)
-        if not self.is_failed(provider):
-            self.set_cursor_value(usage_slice.partition, stream_slice["cursor_after"])
+        progress = SliceProgress(usage_slice.cursor_after)
+        completed = yield from self.guarded(provider, provider.iter_usage(usage_slice, progress), window)
+        if completed:
+            self.set_cursor_value(usage_slice.partition, self._bounded(usage_slice.partition, progress))
         estimate = self.progress.estimate()
         if estimate is not None:
             yield estimate

@@ -75,7 +75,8 @@ def test_sync_writes_schemas_records_and_bookmarks_after_them(confluent, config_
 
 
 def test_state_from_a_previous_sync_reads_only_after_the_bookmark(http, confluent, tmp_path) -> None:
-    config_path = write_json(tmp_path / "config.json", ConfigBuilder().with_confluent().with_(lookback_days=0).build())
+    config = ConfigBuilder().with_confluent().with_(lookback_days=0, end_date="2026-09-10").build()  # 3-day floor
+    config_path = write_json(tmp_path / "config.json", config)
     _, first = run(["--config", config_path])
     state = write_json(tmp_path / "state.json", first[-1]["value"])
     http.reset_mock()

@@ -18,7 +18,7 @@ from source_usage_metering.config import ConfluentAccount
 from source_usage_metering.errors import PermissionDenied, ProviderError
 from source_usage_metering.http.auth import basic_auth
 from source_usage_metering.http.base_stream import ProviderHttpStream
-from source_usage_metering.providers.base import CursorLookup, Partition, UsageProvider, UsageSlice
+from source_usage_metering.providers.base import CursorLookup, Partition, SliceProgress, UsageProvider, UsageSlice
 from source_usage_metering.providers.confluent import transform
 from source_usage_metering.providers.confluent.catalogue import PRODUCTS
 from source_usage_metering.providers.confluent.endpoints import (
@@ -33,6 +33,7 @@ from source_usage_metering.windows import Window, at_midnight, month_slices, syn
 logger = logging.getLogger("airbyte")
 
 DEFAULT_LOOKBACK_DAYS = 5  # data lags up to 72 hours; two days of margin
+MIN_LOOKBACK_DAYS = 3  # never less than the data delay: days still being billed are read again
 HISTORY_DAYS = 364  # "the start date can be up to one year in the past"
 RECENT_PRODUCTS_DAYS = 7
 
@@ -47,6 +48,7 @@ class ConfluentProvider(UsageProvider):
         super().__init__(account, config, now=now)
         self.auth = basic_auth(account.api_key, account.api_secret)
         self._cost_reads_succeeded = False
+        self._newest_usage_end = at_midnight(now.date())
 
     @cached_property
     def tenant(self) -> transform.Tenant:
@@ -130,7 +132,10 @@ class ConfluentProvider(UsageProvider):
         """Calendar-month windows (at most 31 days) from the cursor minus the lookback to today (exclusive)."""
         partition = self.partition()
         today = at_midnight(self.now.date())
-        lookback = self.config.lookback_days if self.config.lookback_days is not None else DEFAULT_LOOKBACK_DAYS
+        lookback = max(
+            self.config.lookback_days if self.config.lookback_days is not None else DEFAULT_LOOKBACK_DAYS,
+            MIN_LOOKBACK_DAYS,
+        )
         window = sync_range(
             default_start=today - timedelta(days=HISTORY_DAYS),
             start_date=self.config.start_date,
@@ -143,13 +148,13 @@ class ConfluentProvider(UsageProvider):
         )
         if window is None:
             return
+        self._newest_usage_end = window.end
         for piece in month_slices(window, MAX_WINDOW_DAYS):
             yield UsageSlice(partition, piece.start, piece.end, piece.end)
 
-    def iter_usage(self, usage_slice: UsageSlice) -> Iterator[UsageRecord]:
+    def iter_usage(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator[UsageRecord]:
         """The cost lines of one window: its rows folded per line, tiers as charges."""
-        window = Window(usage_slice.start, usage_slice.end)
-        rows = list(self._read_costs(window, fatal_if_refused=True))
+        rows = self._read_costs(Window(usage_slice.start, usage_slice.end), progress)
         include = self.config.include_remote_data
         tenant, names = self.tenant, self._environment_names
         for key, line_rows in self._group(rows).items():
@@ -166,34 +171,44 @@ class ConfluentProvider(UsageProvider):
             readable.append(row)
         return transform.group_cost_rows(readable)
 
-    def _read_costs(self, window: Window, *, fatal_if_refused: bool = False) -> Iterator[Mapping[str, Any]]:
+    def _read_costs(self, window: Window, progress: SliceProgress | None = None) -> list[Mapping[str, Any]]:
+        """Every row of a window (halved while the API says it is too wide); `progress` only on the usage path."""
         endpoint = self.endpoint(CostsEndpoint)
         try:
-            yield from endpoint.read_slice(
-                {"start_date": window.start.date().isoformat(), "end_date": window.end.date().isoformat()}
+            rows = list(
+                endpoint.read_slice(
+                    {"start_date": window.start.date().isoformat(), "end_date": window.end.date().isoformat()}
+                )
             )
         except RequestWindowSplitRequiredException:
             if window.days <= 1:
                 raise
             middle = window.start + timedelta(days=int(window.days // 2))
-            yield from self._read_costs(Window(window.start, middle), fatal_if_refused=fatal_if_refused)
-            yield from self._read_costs(Window(middle, window.end), fatal_if_refused=fatal_if_refused)
-            return
-        if not endpoint.ignored:
-            self._cost_reads_succeeded = True
-            return
-        self._skip_or_fail(endpoint, window, fatal_if_refused)
-
-    def _skip_or_fail(self, endpoint: ProviderHttpStream, window: Window, fatal: bool) -> None:
-        """Old windows the API refuses are skipped; a refusal once newer data was read, or of today's, is fatal."""
-        reason = endpoint.ignored[-1]
-        is_latest = window.end >= at_midnight(self.now.date())
-        if fatal and (self._cost_reads_succeeded or is_latest):
-            raise ProviderError(
-                self.label,
-                endpoint.endpoint,
-                f"refused {window.start.date()}..{window.end.date()} ({reason}). {_ROLE_HINT}",
+            return self._read_costs(Window(window.start, middle), progress) + self._read_costs(
+                Window(middle, window.end), progress
             )
+        if endpoint.ignored:
+            self._skip_or_hold(endpoint, window, progress)
+        elif progress is not None:
+            self._cost_reads_succeeded = True
+        return rows
+
+    def _skip_or_hold(self, endpoint: ProviderHttpStream, window: Window, progress: SliceProgress | None) -> None:
+        """Skip a refused window, holding the cursor unless the window is beyond the API's history.
+
+        A refusal of the sync's newest window, or of a window after older ones were read, is fatal instead: the key
+        has lost access rather than the window being too old for it.
+        """
+        reason = endpoint.ignored[-1]
+        beyond_history = "too far in the past" in reason.lower()
+        if progress is not None and not beyond_history:
+            if self._cost_reads_succeeded or window.end >= self._newest_usage_end:
+                raise ProviderError(
+                    self.label,
+                    endpoint.endpoint,
+                    f"refused {window.start.date()}..{window.end.date()} ({reason}). {_ROLE_HINT}",
+                )
+            progress.hold_at(window.start)
         logger.warning(
             "%s: %s: skipped %s..%s (exclusive): %s",
             self.label,

@@ -19,7 +19,7 @@ from source_usage_metering.config import DatadogAccount
 from source_usage_metering.errors import PermissionDenied
 from source_usage_metering.http.auth import HeaderAuth
 from source_usage_metering.http.base_stream import ProviderHttpStream
-from source_usage_metering.providers.base import CursorLookup, Partition, UsageProvider, UsageSlice
+from source_usage_metering.providers.base import CursorLookup, Partition, SliceProgress, UsageProvider, UsageSlice
 from source_usage_metering.providers.datadog import planning, transform
 from source_usage_metering.providers.datadog.catalogue import BILLING_DIMENSIONS, PRODUCT_FAMILIES
 from source_usage_metering.providers.datadog.endpoints import (
@@ -56,6 +56,7 @@ class DatadogProvider(UsageProvider):
         self.auth = HeaderAuth({"DD-API-KEY": account.api_key, "DD-APPLICATION-KEY": account.application_key})
         self._hour_stamps: dict[str, tuple[str, str, str] | None] = {}
         self._cost_rows: dict[tuple[str, datetime, datetime], list[Mapping[str, Any]]] = {}
+        self._cost_refused: dict[tuple[str, datetime, datetime], bool] = {}
         self.plan = planning.Planner(account, config, now)
 
     @cached_property
@@ -168,12 +169,12 @@ class DatadogProvider(UsageProvider):
         cost = {**partition, "kind": "cost"}
         yield from self.plan.cost_slices(cost, cursor_of(cost))
 
-    def iter_usage(self, usage_slice: UsageSlice) -> Iterator[UsageRecord]:
+    def iter_usage(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator[UsageRecord]:
         """Hourly measurements or monthly cost records of one slice."""
         if usage_slice.params.get("kind") == "hourly":
             yield from self._hourly_records(Window(usage_slice.start, usage_slice.end))
         else:
-            yield from self._cost_records(usage_slice)
+            yield from self._cost_records(usage_slice, progress)
 
     def _hourly_records(self, window: Window) -> Iterator[UsageRecord]:
         include, site, cache = self.config.include_remote_data, self.account.site, self._hour_stamps
@@ -199,16 +200,42 @@ class DatadogProvider(UsageProvider):
             yield from self._read_hourly(Window(window.start, middle))
             yield from self._read_hourly(Window(middle, window.end))
 
-    def _cost_records(self, usage_slice: UsageSlice) -> Iterator[UsageRecord]:
+    def _cost_records(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator[UsageRecord]:
+        """Cost records of a slice's months; refused or not-yet-published months hold the cursor back."""
         kind = usage_slice.params["kind"]
         rows = self._read_costs(kind, usage_slice.start, usage_slice.end)
+        if self._cost_refused.get((kind, usage_slice.start, usage_slice.end)):
+            progress.hold_at(usage_slice.start)
         months = set(planning.month_keys(usage_slice.start, usage_slice.end))
-        status = "final" if kind == "historical" else "estimated"
+        yield from self._cost_lines(rows, months, "final" if kind == "historical" else "estimated")
+        if kind == "historical":
+            yield from self._estimate_unpublished_month(rows, usage_slice, progress)
+
+    def _estimate_unpublished_month(self, rows: list, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator:
+        """The month that just became final by the calendar, when historical cost does not have it yet.
+
+        Datadog publishes a month's final cost "no later than the 16th": until it appears, the month is read from
+        estimated cost (same ids) and the cursor stays on it, so the final figure replaces the estimate later.
+        """
+        last_month = add_months(planning.first_open_month(self.now), -1)
+        key = last_month.strftime("%Y-%m")
+        if not usage_slice.start <= last_month < usage_slice.end or any(
+            transform.cost_month(row.get("attributes") or {}) == key for row in rows if isinstance(row, Mapping)
+        ):
+            return
+        progress.hold_at(last_month)
+        estimate = self._read_costs("estimated", last_month, add_months(last_month, 1))
+        yield from self._cost_lines(estimate, {key}, "estimated")
+
+    def _cost_lines(self, rows: list, months: set[str], status: str) -> Iterator[UsageRecord]:
+        odd: list[str] = []
         account, include = self.account, self.config.include_remote_data
-        for line in transform.fold_cost_rows(rows, months).values():
+        for line in transform.fold_cost_rows(rows, months, odd).values():
             yield transform.to_cost_record(
                 line, account.site, status, account.currency, self._labels, include_remote_data=include
             )
+        for reason in odd:
+            logger.warning("%s: cost: skipped %s", self.label, reason)
 
     def _read_costs(self, kind: str, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
         """Cost rows (one per org and month) of the months in [start, end); only the keys' org without children.
@@ -217,10 +244,10 @@ class DatadogProvider(UsageProvider):
         """
         key = (kind, start, end)
         if key not in self._cost_rows:
-            self._cost_rows[key] = self._fetch_costs(kind, start, end)
+            self._cost_rows[key], self._cost_refused[key] = self._fetch_costs(kind, start, end)
         return self._cost_rows[key]
 
-    def _fetch_costs(self, kind: str, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
+    def _fetch_costs(self, kind: str, start: datetime, end: datetime) -> tuple[list[Mapping[str, Any]], bool]:
         endpoint = self.endpoint(COST_ENDPOINTS[kind])
         last = add_months(end, -1) if end == month_start(end) else month_start(end)
         params = {"view": "sub-org", "start_month": start.strftime("%Y-%m"), "end_month": last.strftime("%Y-%m")}
@@ -228,7 +255,7 @@ class DatadogProvider(UsageProvider):
         self._warn_ignored(endpoint, "cost")
         if not self.include_child_orgs:
             rows = [row for row in rows if (row.get("attributes") or {}).get("public_id") == self.tenant.public_id]
-        return rows
+        return rows, bool(endpoint.ignored)
 
     def _seen_attributes(self) -> list[Mapping[str, Any]]:
         """Attributes of recent hourly rows and of the cost rows (orgs and products the usage stream may name)."""

@@ -133,6 +133,9 @@ def hour_stamps(value: Any, cache: dict[str, tuple[str, str, str] | None]) -> tu
     return stamps
 
 
+_NUMBERS = (int, float)
+
+
 def hourly_records(
     row: Mapping[str, Any],
     site: str,
@@ -153,9 +156,11 @@ def hourly_records(
     hour, start, end = stamps
     remote_id = row.get("id")
     for measurement in attributes.get("measurements") or ():
+        if type(measurement) is not dict:
+            continue
         value = measurement.get("value")
         usage_type = measurement.get("usage_type")
-        if value is None or not usage_type or isinstance(value, bool):
+        if type(value) not in _NUMBERS or not usage_type:  # null is "not applicable"; bools and text are not counts
             continue
         record: UsageRecord = {
             "id": ids.datadog_hourly_id(prefix, usage_type, hour),
@@ -207,20 +212,34 @@ def decimal(value: Any) -> Decimal | None:
     return parsed if parsed.is_finite() else None
 
 
-def fold_cost_rows(rows: Iterable[Mapping[str, Any]], months: set[str]) -> dict[tuple[str, str, str], CostLine]:
+def fold_cost_rows(
+    rows: Iterable[Mapping[str, Any]], months: set[str], odd: list[str] | None = None
+) -> dict[tuple[str, str, str], CostLine]:
     """Group the charge lines of cost rows per org x month x product, summing repeated charge types exactly.
 
-    Rows of months outside `months` (or without a readable month or org) are left out.
+    Rows of months outside `months` are left out; rows and charges that cannot be read (no org or month, not an
+    object, no product, type or numeric cost) are left out and described in `odd`, for the caller to report.
     """
     lines: dict[tuple[str, str, str], CostLine] = {}
+    odd = odd if odd is not None else []
     for row in rows:
-        attributes = row.get("attributes") or {}
+        attributes = row.get("attributes") if isinstance(row, Mapping) else None
+        if not isinstance(attributes, Mapping):
+            odd.append("a row without attributes")
+            continue
         month, public_id = cost_month(attributes), attributes.get("public_id")
-        if month not in months or not isinstance(public_id, str) or not public_id:
+        if month is None or not isinstance(public_id, str) or not public_id:
+            odd.append(f"a row without a readable month or org ({str(attributes.get('date'))[:30]})")
+            continue
+        if month not in months:
             continue
         for charge in attributes.get("charges") or ():
+            if not isinstance(charge, Mapping):
+                odd.append(f"a charge of {public_id} {month} that is not an object")
+                continue
             product, kind, amount = charge.get("product_name"), charge.get("charge_type"), decimal(charge.get("cost"))
             if not isinstance(product, str) or not product or not isinstance(kind, str) or amount is None:
+                odd.append(f"an unreadable charge of {public_id} {month}: {str(charge)[:80]}")
                 continue
             key = (public_id, month, product)
             line = lines.get(key)

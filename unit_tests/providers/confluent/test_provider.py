@@ -6,11 +6,12 @@ from datetime import date
 
 from airbyte_cdk.models import SyncMode
 
-from unit_tests.confluent_api import EMPTY_COSTS, mock_costs, mock_org_api, two_page_costs
+from unit_tests.confluent_api import EMPTY_COSTS, ORG_ID, mock_costs, mock_org_api, two_page_costs
 from unit_tests.conftest import CONFLUENT_URL, ConfigBuilder, payload
 from unit_tests.read_helpers import final_state, read_source, records_of
 
 COSTS = f"{CONFLUENT_URL}/billing/v1/costs"
+PARTITION = {"provider": "confluent", "host": "api.confluent.cloud", "tenant": ORG_ID}
 
 
 def cost_requests(http) -> list:
@@ -139,3 +140,45 @@ def test_given_org_api_refused_then_organization_from_environment_crn(http) -> N
             "remote_id": "9bb441c4-edef-46ac-8a41-c49e44a3fd9a",
         }
     ]
+
+
+def test_given_products_read_first_then_a_window_beyond_history_is_still_only_skipped(http) -> None:
+    mock_org_api(http)
+    old = [(400, payload("confluent/billing_costs__too_far_in_past"))]
+    mock_costs(http, {"2026-08-01": old, "2026-09-01": two_page_costs()})
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-08-01").build()
+    output = read_source(config, "products", "usage")  # products make a successful costs call first
+    assert not output.errors
+    assert len(records_of(output, "usage")) == 7
+
+
+def test_given_old_windows_refused_then_the_cursor_stays_before_them(http) -> None:
+    mock_org_api(http)
+    refused = [(403, payload("confluent/error__403"))]
+    mock_costs(http, {"2026-07-01": refused, "2026-08-01": refused, "2026-09-01": two_page_costs()})
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-07-01").build()
+    output = read_source(config, "usage")
+    assert not output.errors
+    assert len(records_of(output, "usage")) == 7  # the readable window is still read
+    cursor = final_state(output, "usage")["states"][0]["cursor"]["end_date"]
+    assert cursor == "2026-07-01T00:00:00Z"  # once access is fixed, July and August are read again
+
+
+def test_given_every_window_refused_then_the_sync_fails(http) -> None:
+    mock_org_api(http)
+    refused = [(403, payload("confluent/error__403"))]
+    mock_costs(http, {"2026-08-01": refused, "2026-09-01": refused})
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-08-01").build()
+    output = read_source(config, "usage", expecting_exception=True)
+    assert "OrganizationAdmin or BillingAdmin" in output.errors[-1].trace.error.message
+    states = final_state(output, "usage")["states"]
+    assert [s["cursor"]["end_date"] for s in states] == ["2026-08-01T00:00:00Z"]  # not past any unread day
+
+
+def test_lookback_never_shorter_than_the_data_delay(http) -> None:
+    mock_org_api(http)
+    mock_costs(http, {})
+    state = {"usage": {"states": [{"partition": PARTITION, "cursor": {"end_date": "2026-09-20T00:00:00Z"}}]}}
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-01-01", end_date="2026-09-30", lookback_days=0)
+    read_source(config.build(), "usage", state=state)
+    assert [r.qs["start_date"][0] for r in cost_requests(http)] == ["2026-09-17"]

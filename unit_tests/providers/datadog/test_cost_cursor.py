@@ -1,0 +1,108 @@
+"""Datadog cost months are never skipped by the cursor: refused reads and unpublished final months are re-read."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from source_usage_metering import source
+from source_usage_metering.providers.datadog import transform
+from unit_tests.conftest import ConfigBuilder
+from unit_tests.datadog_api import PARENT, datadog_account, mock_datadog
+from unit_tests.read_helpers import final_state, read_source, records_of
+
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)  # October became final on the 16th
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(source, "utc_now", lambda: NOW)
+
+
+def cost_cursor(output) -> str | None:
+    states = [s for s in final_state(output, "usage")["states"] if s["partition"]["kind"] == "cost"]
+    return states[0]["cursor"]["end_date"] if states else None
+
+
+def config() -> dict:
+    return ConfigBuilder().with_account(datadog_account()).with_(start_date="2026-09-01", end_date="2026-11-30").build()
+
+
+def test_given_cost_refused_then_cost_cursor_stays_at_the_first_month(http) -> None:
+    mock_datadog(http, estimated=(403, "error__forbidden"), historical=(403, "error__forbidden"), hourly_starts=())
+    output = read_source(config(), "usage")
+    assert not output.errors
+    assert cost_cursor(output) == "2026-09-01T00:00:00Z"
+
+
+def test_given_historical_cost_without_the_month_just_closed_then_its_estimate_is_read_and_held(http) -> None:
+    mock_datadog(http, hourly_starts=())  # historical has September only; October is final by the calendar
+    estimated = http.get(
+        "https://api.datadoghq.com/api/v2/usage/estimated_cost",
+        json={
+            "data": [
+                {
+                    "id": "x",
+                    "type": "cost_by_org",
+                    "attributes": {
+                        "public_id": PARENT,
+                        "org_name": "Acme",
+                        "date": "2026-10-01T00:00:00+00:00",
+                        "total_cost": 5.0,
+                        "charges": [{"product_name": "infra_host", "charge_type": "on_demand", "cost": 5.0}],
+                    },
+                }
+            ]
+        },
+    )
+    output = read_source(config(), "usage")
+    costs = [r for r in records_of(output, "usage") if r["metric_name"] == "cost"]
+    october = [r for r in costs if r["start_date"].startswith("2026-10")]
+    assert [r["usage"]["cost_status"] for r in october] == ["estimated"]
+    assert {r["usage"]["cost_status"] for r in costs if r["start_date"].startswith("2026-09")} == {"final"}
+    assert cost_cursor(output) == "2026-10-01T00:00:00Z"
+    assert any(r.qs.get("start_month") == ["2026-10"] for r in estimated.request_history)
+
+
+def test_odd_cost_elements_are_skipped_and_reported() -> None:
+    odd: list[str] = []
+    rows = [
+        {"attributes": ["not", "an", "object"]},
+        {
+            "attributes": {
+                "public_id": PARENT,
+                "date": "2026-10-01T00:00:00+00:00",
+                "charges": [
+                    "oops",
+                    {"product_name": "infra_host", "charge_type": "committed", "cost": 2},
+                    {"product_name": "apm_host", "charge_type": "on_demand", "cost": "n/a"},
+                ],
+            }
+        },
+    ]
+    lines = transform.fold_cost_rows(rows, {"2026-10"}, odd)
+    assert [line.amounts for line in lines.values()] == [{"committed": 2}]
+    assert len(odd) == 3
+
+
+def test_odd_measurements_never_crash_and_text_values_are_not_counts() -> None:
+    row = {
+        "id": "r1",
+        "attributes": {
+            "public_id": PARENT,
+            "product_family": "infra_hosts",
+            "org_name": "Acme",
+            "measurements": [
+                None,
+                "x",
+                {"usage_type": "host_count", "value": "12"},
+                {"usage_type": "agent_host_count", "value": 0},
+                {"usage_type": "flag", "value": True},
+            ],
+        },
+    }
+    records = list(
+        transform.hourly_records(row, "datadoghq.com", ("2026-11-20T10", "a", "b"), include_remote_data=False)
+    )
+    assert [r["metric_name"] for r in records] == ["agent_host_count"]
