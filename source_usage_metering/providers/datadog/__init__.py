@@ -251,7 +251,16 @@ class DatadogProvider(UsageProvider):
         endpoint = self.endpoint(COST_ENDPOINTS[kind])
         last = add_months(end, -1) if end == month_start(end) else month_start(end)
         params = {"view": "sub-org", "start_month": start.strftime("%Y-%m"), "end_month": last.strftime("%Y-%m")}
-        rows = list(endpoint.read_slice(params))
+        try:
+            rows = list(endpoint.read_slice(params))
+        except RequestWindowSplitRequiredException:
+            months = list(planning.month_keys(start, end))
+            if len(months) <= 1:
+                raise
+            middle = add_months(start, len(months) // 2)
+            first, first_refused = self._fetch_costs(kind, start, middle)
+            second, second_refused = self._fetch_costs(kind, middle, end)
+            return first + second, first_refused or second_refused
         self._warn_ignored(endpoint, "cost")
         if not self.include_child_orgs:
             rows = [row for row in rows if (row.get("attributes") or {}).get("public_id") == self.tenant.public_id]

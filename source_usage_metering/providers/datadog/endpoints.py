@@ -125,11 +125,20 @@ class EstimatedCostEndpoint(DatadogEndpoint):
 
 
 class HistoricalCostEndpoint(DatadogEndpoint):
-    """`GET /api/v2/usage/historical_cost`: final months (final by the 16th of the following month)."""
+    """`GET /api/v2/usage/historical_cost`: final months (final by the 16th of the following month).
+
+    Datadog documents no limit on the month range of one request; should it refuse a range (any other 400), the
+    range is halved until it is accepted, down to a single month.
+    """
 
     path_template = "/api/v2/usage/historical_cost"
     endpoint = "GET /api/v2/usage/historical_cost"
-    body_rules = _COST_RULES
+    body_rules = (
+        *_COST_RULES,
+        BodyRule(
+            400, "", ResponseAction.SPLIT_REQUEST_WINDOW, "month range refused; splitting it", FailureType.system_error
+        ),
+    )
 
 
 class BillingDimensionMappingEndpoint(DatadogEndpoint):

@@ -8,7 +8,7 @@ import pytest
 
 from source_usage_metering import source
 from source_usage_metering.providers.datadog import transform
-from unit_tests.conftest import ConfigBuilder
+from unit_tests.conftest import ConfigBuilder, payload
 from unit_tests.datadog_api import PARENT, datadog_account, mock_datadog
 from unit_tests.read_helpers import final_state, read_source, records_of
 
@@ -106,3 +106,23 @@ def test_odd_measurements_never_crash_and_text_values_are_not_counts() -> None:
         transform.hourly_records(row, "datadoghq.com", ("2026-11-20T10", "a", "b"), include_remote_data=False)
     )
     assert [r["metric_name"] for r in records] == ["agent_host_count"]
+
+
+def test_given_historical_refuses_a_long_month_range_then_it_is_halved(http) -> None:
+    mock_datadog(http, hourly_starts=())
+    september = payload("datadog/historical_cost__sub_org")
+
+    def historical(request, context):
+        first, last = request.qs["start_month"][0], request.qs["end_month"][0]
+        if first != last:
+            context.status_code = 400
+            return {"errors": ["Requested range is too long"]}
+        return september if first == "2026-09" else {"data": []}
+
+    calls = http.get("https://api.datadoghq.com/api/v2/usage/historical_cost", json=historical)
+    cfg = ConfigBuilder().with_account(datadog_account()).with_(start_date="2026-07-01", end_date="2026-09-30").build()
+    output = read_source(cfg, "usage")
+    assert not output.errors
+    assert {r["start_date"][:7] for r in records_of(output, "usage") if r["metric_name"] == "cost"} == {"2026-09"}
+    asked = {(r.qs["start_month"][0], r.qs["end_month"][0]) for r in calls.request_history}
+    assert {("2026-07", "2026-07"), ("2026-08", "2026-08"), ("2026-09", "2026-09")} <= asked
