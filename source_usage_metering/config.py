@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -44,8 +44,12 @@ class _AccountNaming:
 
     @property
     def host(self) -> str:
-        """Host (and port) of the API, part of the state key."""
-        return urlsplit(self.api_url).netloc
+        """Host (and a non-default port) of the API, lower-cased: part of the state key, however the URL is written."""
+        parts = urlsplit(self.api_url)
+        host = (parts.hostname or "").lower()
+        host = f"[{host}]" if ":" in host else host
+        default_port = 443 if parts.scheme == "https" else 80
+        return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,6 @@ class ConfluentAccount(_AccountNaming):
     api_secret: str
     api_url: str = CONFLUENT_API_URL
     provider: Literal["confluent"] = "confluent"
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in any output."""
-        return (self.api_key, self.api_secret)
 
 
 @dataclass(frozen=True)
@@ -81,11 +80,6 @@ class DatadogAccount(_AccountNaming):
     hourly_usage_days: int = DEFAULT_HOURLY_USAGE_DAYS
     provider: Literal["datadog"] = "datadog"
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in any output."""
-        return (self.api_key, self.application_key)
-
 
 Account = ConfluentAccount | DatadogAccount
 
@@ -94,7 +88,7 @@ Account = ConfluentAccount | DatadogAccount
 class UsageMeteringConfig:
     """The whole connector config, validated.
 
-    `end_date` is inclusive, as users read dates; `end_exclusive` is the day after.
+    `end_date` is inclusive, as users read dates.
     """
 
     accounts: tuple[Account, ...]
@@ -102,12 +96,6 @@ class UsageMeteringConfig:
     end_date: date | None = None
     lookback_days: int | None = None
     include_remote_data: bool = True
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Every secret value of every account."""
-        return tuple(s for account in self.accounts for s in account.secrets)
 
 
 def parse_config(raw: Mapping[str, Any], *, today: date) -> UsageMeteringConfig:
@@ -138,7 +126,7 @@ def parse_config(raw: Mapping[str, Any], *, today: date) -> UsageMeteringConfig:
     include_remote_data = raw.get("include_remote_data", True)
     if not isinstance(include_remote_data, bool):
         raise ConfigError("include_remote_data", "must be true or false")
-    return UsageMeteringConfig(accounts, start, end, lookback, include_remote_data, raw)
+    return UsageMeteringConfig(accounts, start, end, lookback, include_remote_data)
 
 
 def _parse_accounts(items: Any) -> tuple[Account, ...]:

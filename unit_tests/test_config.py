@@ -117,3 +117,17 @@ def test_given_error_then_secret_values_never_quoted() -> None:
     error = error_of(config)
     assert "padded-secret-value" not in error.message
     assert error.field == "accounts[0].api_secret"
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://API.Confluent.Cloud", "api.confluent.cloud"),
+        ("https://api.confluent.cloud:443/", "api.confluent.cloud"),
+        ("https://api.confluent.cloud:8443", "api.confluent.cloud:8443"),
+        ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+        ("http://[::1]:99", "[::1]:99"),
+    ],
+)
+def test_state_key_host_does_not_depend_on_how_the_url_is_written(url: str, host: str) -> None:
+    assert parse(ConfigBuilder().with_confluent(api_url=url).build()).accounts[0].host == host

@@ -164,3 +164,14 @@ def test_products_are_catalogue_plus_recent_cost_products_once(http) -> None:
     assert len(ids) == len(set(ids))
     assert "confluent|product|QUANTUM_STREAMS" in ids
     assert "confluent|product|KAFKA" in ids
+
+
+def test_given_two_keys_of_one_organization_then_the_second_is_refused_naming_both(http) -> None:
+    mock_org_api(http)
+    mock_costs(http, {"2026-09-01": two_page_costs()})
+    config = ConfigBuilder().with_confluent().with_confluent(name="rotated", api_key="CCKEYROTATED0002").build()
+    output = read_source(config, "usage", expecting_exception=True)
+    assert len(records_of(output, "usage")) == 7  # the first account's lines, once
+    message = output.errors[-1].trace.error.message
+    assert "accounts[1]" in message
+    assert "accounts[0]" in message

@@ -17,7 +17,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin, Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_usage_metering.errors import AccountsFailed, UsageMeteringError
+from source_usage_metering.errors import AccountsFailed, ConfigError, UsageMeteringError
 from source_usage_metering.providers.base import Partition, UsageProvider
 from source_usage_metering.streams.progress import Progress
 
@@ -52,6 +52,7 @@ class UnifiedStream(Stream, CheckpointMixin):
         self._failures: list[AccountFailure] = []
         self._failed_accounts: set[str] = set()
         self.progress = Progress(self.name)
+        self._tenant_owners: dict[str, str] = {}
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -89,6 +90,18 @@ class UnifiedStream(Stream, CheckpointMixin):
         from source_usage_metering.schemas import load_schema
 
         return load_schema(self.name)
+
+    def claim_partition(self, provider: UsageProvider) -> Partition:
+        """The account's state partition; an account reaching a tenant another account already reads is refused.
+
+        Raises:
+            ConfigError: naming both accounts (two keys of one organization would emit every line twice).
+        """
+        partition = provider.partition()
+        owner = self._tenant_owners.setdefault(partition_key(partition), provider.label)
+        if owner != provider.label:
+            raise ConfigError(f"accounts[{provider.account.index}]", f"reads the same organization as {owner}")
+        return partition
 
     def account_failed(self, provider: UsageProvider, error: Exception) -> None:
         """Remember an account's failure; its remaining slices are skipped, other accounts go on."""

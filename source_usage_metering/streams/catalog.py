@@ -29,7 +29,7 @@ class CatalogStream(UnifiedStream):
         """`{"account": <position in this sync>, "partition": <state key>}` per readable account."""
         for position, provider in enumerate(self._providers):
             try:
-                partition = provider.partition()
+                partition = self.claim_partition(provider)
             except Exception as error:
                 self.account_failed(provider, error)
                 continue

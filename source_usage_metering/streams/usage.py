@@ -39,6 +39,7 @@ class Usage(UnifiedStream):
         plans: list[tuple[int, list[UsageSlice]]] = []
         for position, provider in enumerate(self._providers):
             try:
+                self.claim_partition(provider)
                 plans.append((position, list(provider.plan_usage(self._cursor_lookup(incremental)))))
             except Exception as error:
                 self.account_failed(provider, error)
