@@ -73,9 +73,14 @@ def datadog_hourly_prefix(site: str, public_id: str, family: str) -> str:
     return join_id("datadog", site, public_id, "hourly", family) + "|"
 
 
+def datadog_hourly_id_head(prefix: str, usage_type: str) -> str:
+    """An hourly measurement id without its hour (built once per org, family and usage type)."""
+    return prefix + _part(usage_type) + "|"
+
+
 def datadog_hourly_id(prefix: str, usage_type: str, hour: str) -> str:
     """One hourly measurement: `datadog|<site>|<public id>|hourly|<family>|<usage type>|<YYYY-MM-DDTHH>`."""
-    return prefix + _part(usage_type) + "|" + hour
+    return datadog_hourly_id_head(prefix, usage_type) + hour
 
 
 def datadog_cost_id(site: str, public_id: str, month: str, product_name: str) -> str:

@@ -55,6 +55,7 @@ class DatadogProvider(UsageProvider):
         super().__init__(account, config, now=now)
         self.auth = HeaderAuth({"DD-API-KEY": account.api_key, "DD-APPLICATION-KEY": account.application_key})
         self._hour_stamps: dict[str, tuple[str, str, str] | None] = {}
+        self._row_heads: transform.RowHeads = {}
         self._cost_rows: dict[tuple[str, datetime, datetime], list[Mapping[str, Any]]] = {}
         self._cost_refused: dict[tuple[str, datetime, datetime], bool] = {}
         self.plan = planning.Planner(account, config, now)
@@ -178,6 +179,7 @@ class DatadogProvider(UsageProvider):
 
     def _hourly_records(self, window: Window) -> Iterator[UsageRecord]:
         include, site, cache = self.config.include_remote_data, self.account.site, self._hour_stamps
+        heads = self._row_heads
         for row in self._read_hourly(window):
             attributes = row.get("attributes")
             if not isinstance(attributes, dict) or not attributes.get("public_id"):
@@ -187,7 +189,7 @@ class DatadogProvider(UsageProvider):
             if stamps is None:
                 logger.warning("%s: GET /api/v2/usage/hourly_usage: skipped a row without a timestamp", self.label)
                 continue
-            yield from transform.hourly_records(row, site, stamps, include_remote_data=include)
+            yield from transform.hourly_records(row, site, stamps, include_remote_data=include, heads=heads)
 
     def _read_hourly(self, window: Window) -> Iterator[Mapping[str, Any]]:
         params = self.plan.hourly_params(window, self.include_child_orgs)

@@ -136,23 +136,61 @@ def hour_stamps(value: Any, cache: dict[str, tuple[str, str, str] | None]) -> tu
 _NUMBERS = (int, float)
 
 
+@dataclass(frozen=True)
+class RowHead:
+    """What every hourly record of one org and product family shares, built once per sync.
+
+    The references are the same dict objects in every record: records are serialized, never mutated.
+    """
+
+    prefix: str
+    family: str
+    product: Ref
+    organization: Ref
+    ids_by_usage_type: dict[str, str] = field(default_factory=dict)  # usage type -> id without the hour
+
+
+RowHeads = dict[tuple[Any, Any, Any], RowHead]
+
+
+def row_head(site: str, attributes: Mapping[str, Any], heads: RowHeads) -> RowHead:
+    """The shared head of an hourly row's records, from `heads` (keyed by org, org name and family) or built."""
+    public_id, org_name = attributes["public_id"], attributes.get("org_name")
+    family = attributes.get("product_family") or "unknown"
+    try:
+        return heads[(public_id, org_name, family)]
+    except KeyError:
+        head = heads[(public_id, org_name, family)] = _build_row_head(site, public_id, org_name, family)
+        return head
+    except TypeError:  # an unhashable org name (odd payload): built for this row only
+        return _build_row_head(site, public_id, org_name, family)
+
+
+def _build_row_head(site: str, public_id: Any, org_name: Any, family: Any) -> RowHead:
+    return RowHead(
+        prefix=ids.datadog_hourly_prefix(site, public_id, family),
+        family=family,
+        product={"id": ids.datadog_family_product_id(family), "name": family_name(family)},
+        organization=organization_ref(site, public_id, org_name),
+    )
+
+
 def hourly_records(
     row: Mapping[str, Any],
     site: str,
     stamps: tuple[str, str, str],
     *,
     include_remote_data: bool,
+    heads: RowHeads | None = None,
 ) -> Iterator[UsageRecord]:
     """One record per measurement with a value (null means "not applicable"; zero is a record).
 
-    Per-row work (ids head, references, hour strings) is done once; per measurement only the record is built.
-    `remote_data` is the whole raw row, shared by its measurements.
+    Per-row work (ids head, references) comes from `heads` (pass one dict per sync), hour strings from `stamps`;
+    per measurement only the record is built. `remote_data` is the whole raw row, shared by its measurements.
     """
     attributes = row["attributes"]
-    public_id, family = attributes["public_id"], attributes.get("product_family") or "unknown"
-    prefix = ids.datadog_hourly_prefix(site, public_id, family)
-    product: Ref = {"id": ids.datadog_family_product_id(family), "name": family_name(family)}
-    organization = organization_ref(site, public_id, attributes.get("org_name"))
+    head = row_head(site, attributes, {} if heads is None else heads)
+    product, organization, family, by_usage_type = head.product, head.organization, head.family, head.ids_by_usage_type
     hour, start, end = stamps
     remote_id = row.get("id")
     for measurement in attributes.get("measurements") or ():
@@ -163,7 +201,7 @@ def hourly_records(
         if type(value) not in _NUMBERS or not usage_type:  # null is "not applicable"; bools and text are not counts
             continue
         record: UsageRecord = {
-            "id": ids.datadog_hourly_id(prefix, usage_type, hour),
+            "id": _hourly_id(head, by_usage_type, usage_type, hour),
             "product": product,
             "metric_name": usage_type,
             "resources": [],
@@ -180,6 +218,16 @@ def hourly_records(
         if include_remote_data:
             record["remote_data"] = row  # type: ignore[typeddict-item]
         yield record
+
+
+def _hourly_id(head: RowHead, by_usage_type: dict[str, str], usage_type: Any, hour: str) -> str:
+    try:
+        return by_usage_type[usage_type] + hour
+    except KeyError:
+        by_usage_type[usage_type] = ids.datadog_hourly_id_head(head.prefix, usage_type)
+        return by_usage_type[usage_type] + hour
+    except TypeError:  # an unhashable usage type (odd payload): no memo
+        return ids.datadog_hourly_id(head.prefix, usage_type, hour)
 
 
 @dataclass
