@@ -18,6 +18,11 @@ def join_id(*parts: str | None) -> str:
     return "|".join(_part(p) for p in parts)
 
 
+def id_part(value: str | None) -> str:
+    """One id part as `join_id` writes it."""
+    return _part(value)
+
+
 def _part(value: str | None) -> str:
     if value is None or value == "":
         return "-"
@@ -51,6 +56,18 @@ def confluent_cost_id(
 ) -> str:
     """One Confluent cost line: the org's day x environment x resource x product x line type (tiers folded)."""
     return join_id("confluent", org_id, "cost", day, environment_id, resource_id, product, line_type)
+
+
+def confluent_cost_id_prefix(org_id: str) -> str:
+    """The head of an org's cost line ids, up to the day: `confluent|<org uuid>|cost|`."""
+    return join_id("confluent", org_id, "cost") + "|"
+
+
+def confluent_cost_id_tail(
+    environment_id: str | None, resource_id: str | None, product: str | None, line_type: str | None
+) -> str:
+    """The tail of a cost line id after the day (the same for every day of a line)."""
+    return join_id(environment_id, resource_id, product, line_type)
 
 
 def datadog_organization_id(site: str, public_id: str) -> str:

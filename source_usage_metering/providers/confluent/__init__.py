@@ -156,20 +156,16 @@ class ConfluentProvider(UsageProvider):
         """The cost lines of one window: its rows folded per line, tiers as charges."""
         rows = self._read_costs(Window(usage_slice.start, usage_slice.end), progress)
         include = self.config.include_remote_data
-        tenant, names = self.tenant, self._environment_names
-        for key, line_rows in self._group(rows).items():
-            yield transform.to_usage_record(key, line_rows, tenant, names, include_remote_data=include)
+        tenant, names, memo = self.tenant, self._environment_names, self._line_memo
+        for key, line_rows in transform.group_cost_rows(rows, on_odd=self._skip_odd_row).items():
+            yield transform.to_usage_record(key, line_rows, tenant, names, include_remote_data=include, memo=memo)
 
-    def _group(self, rows: list[Mapping[str, Any]]) -> dict[tuple, list[Mapping[str, Any]]]:
-        readable = []
-        for row in rows:
-            try:
-                transform.cost_line_key(row)
-            except transform.OddRow as odd:
-                logger.warning("%s: GET /billing/v1/costs: skipped a cost row: %s", self.label, odd)
-                continue
-            readable.append(row)
-        return transform.group_cost_rows(readable)
+    @cached_property
+    def _line_memo(self) -> transform.LineMemo:
+        return transform.LineMemo(self.tenant, self._environment_names)
+
+    def _skip_odd_row(self, odd: transform.OddRow) -> None:
+        logger.warning("%s: GET /billing/v1/costs: skipped a cost row: %s", self.label, odd)
 
     def _read_costs(self, window: Window, progress: SliceProgress | None = None) -> list[Mapping[str, Any]]:
         """Every row of a window (halved while the API says it is too wide); `progress` only on the usage path."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from source_usage_metering import ids
@@ -38,7 +39,7 @@ class OddRow(ValueError):
 
 def as_object(value: Any) -> Mapping[str, Any]:
     """A JSON object field, or an empty one when the provider sent null or another type."""
-    return value if isinstance(value, Mapping) else {}
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def org_id_from_crn(resource_name: str | None) -> str | None:
@@ -108,9 +109,16 @@ def to_product(product: str) -> Product:
 
 def day_of(value: Any) -> str:
     """`YYYY-MM-DD` from `YYYY-MM-DD` or `YYYY-MM-DD 00:00:00` (both seen in real payloads)."""
-    match = _DAY.match(value.strip()) if isinstance(value, str) else None
+    if isinstance(value, str):
+        return _day_of_text(value)
+    raise OddRow(f"unreadable date {str(value)[:30]!r}")
+
+
+@lru_cache(maxsize=4096)  # every row of a day carries the same string; an OddRow is not cached
+def _day_of_text(value: str) -> str:
+    match = _DAY.match(value.strip())
     if not match:
-        raise OddRow(f"unreadable date {str(value)[:30]!r}")
+        raise OddRow(f"unreadable date {value[:30]!r}")
     return match.group(1)
 
 
@@ -127,12 +135,79 @@ def cost_line_key(row: Mapping[str, Any]) -> tuple[str, str | None, str | None, 
     )
 
 
-def group_cost_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple, list[Mapping[str, Any]]]:
-    """Fold rows into cost lines, in first-seen order. Raises OddRow for a row without a readable day."""
+def group_cost_rows(
+    rows: Iterable[Mapping[str, Any]], on_odd: Callable[[OddRow], None] | None = None
+) -> dict[tuple, list[Mapping[str, Any]]]:
+    """Fold rows into cost lines, in first-seen order.
+
+    A row without a readable day raises OddRow, or, given `on_odd`, is passed to it and left out.
+    """
     lines: dict[tuple, list[Mapping[str, Any]]] = {}
     for row in rows:
-        lines.setdefault(cost_line_key(row), []).append(row)
+        try:
+            key = cost_line_key(row)
+        except OddRow as odd:
+            if on_odd is None:
+                raise
+            on_odd(odd)
+            continue
+        line = lines.get(key)
+        if line is None:
+            lines[key] = [row]
+        else:
+            line.append(row)
     return lines
+
+
+@dataclass
+class LineMemo:
+    """What the cost lines of one organization share, built once per sync: id parts, refs and resource lists.
+
+    Records hold the same ref dicts and lists: records are serialized, never mutated.
+    """
+
+    tenant: Tenant
+    environment_names: Mapping[str, str]
+    organization: Ref = field(init=False)
+    id_prefix: str = field(init=False)
+    id_tails: dict[tuple, str] = field(default_factory=dict)
+    products: dict[Any, Ref | None] = field(default_factory=dict)
+    resources: dict[tuple, list[Resource]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.organization = self.tenant.ref
+        self.id_prefix = ids.confluent_cost_id_prefix(self.tenant.org_id)
+
+    def line_id(self, key: tuple) -> str:
+        """The id of the cost line of `key` (the same as `ids.confluent_cost_id`)."""
+        day, environment_id, resource_id, product, line_type = key
+        tail = self.id_tails.get(key[1:])
+        if tail is None:
+            tail = self.id_tails[key[1:]] = ids.confluent_cost_id_tail(environment_id, resource_id, product, line_type)
+        return self.id_prefix + ids.id_part(day) + "|" + tail
+
+    def product_ref(self, product: Any) -> Ref | None:
+        """The product as usage records reference it (None without a product)."""
+        if product not in self.products:
+            self.products[product] = (
+                {"id": ids.product_id(PROVIDER, product), "name": _product_name(product)} if product else None
+            )
+        return self.products[product]
+
+    def resources_of(self, resource: Any) -> list[Resource]:
+        """The resources list of a cost row's `resource`."""
+        if not isinstance(resource, Mapping) or not resource.get("id"):
+            return []
+        environment = resource.get("environment")
+        environment_id = environment.get("id") if isinstance(environment, Mapping) else None
+        try:
+            key = (resource["id"], resource.get("display_name"), environment_id)
+            return self.resources[key]
+        except KeyError:
+            self.resources[key] = _resources(resource, self.tenant, self.environment_names)
+            return self.resources[key]
+        except TypeError:  # an unhashable display name (odd payload): no memo
+            return _resources(resource, self.tenant, self.environment_names)
 
 
 def to_usage_record(
@@ -142,18 +217,23 @@ def to_usage_record(
     environment_names: Mapping[str, str],
     *,
     include_remote_data: bool,
+    memo: LineMemo | None = None,
 ) -> UsageRecord:
-    """One cost line: its rows (one per pricing tier) become `total` charges, quantities add up."""
-    day, environment_id, resource_id, product, line_type = key
+    """One cost line: its rows (one per pricing tier) become `total` charges, quantities add up.
+
+    Pass one `memo` per sync (built from the same tenant and names) so lines share their refs and id parts.
+    """
+    memo = memo or LineMemo(tenant, environment_names)
+    day, product, line_type = key[0], key[3], key[4]
     first = rows[0]
     end_day = day_of(first["end_date"]) if first.get("end_date") else None
     ids_seen = [row["id"] for row in rows if row.get("id")]
     record: UsageRecord = {
-        "id": ids.confluent_cost_id(tenant.org_id, day, environment_id, resource_id, product, line_type),
-        "product": {"id": ids.product_id(PROVIDER, product), "name": _product_name(product)} if product else None,
+        "id": memo.line_id(key),
+        "product": memo.product_ref(product),
         "metric_name": line_type,
-        "resources": _resources(first.get("resource"), tenant, environment_names),
-        "organization": tenant.ref,
+        "resources": memo.resources_of(first.get("resource")),
+        "organization": memo.organization,
         "charges": [_charge(row) for row in rows],
         "usage": _usage(rows),
         "start_date": f"{day}T00:00:00Z",
@@ -173,9 +253,7 @@ def _product_name(product: str) -> str:
     return known.name if known else product
 
 
-def _resources(resource: Any, tenant: Tenant, environment_names: Mapping[str, str]) -> list[Resource]:
-    if not isinstance(resource, Mapping) or not resource.get("id"):
-        return []
+def _resources(resource: Mapping[str, Any], tenant: Tenant, environment_names: Mapping[str, str]) -> list[Resource]:
     environment_id = as_object(resource.get("environment")).get("id")
     workspace: Ref | None = None
     if environment_id:
@@ -216,7 +294,7 @@ def _usage(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
     quantities = [number(row.get("quantity")) for row in rows]
     known = [q for q in quantities if q is not None]
     return {
-        "quantity": float(sum((Decimal(str(q)) for q in known), Decimal(0))) if known else None,
+        "quantity": _exact_sum(known),
         "unit": first.get("unit"),
         "granularity": first.get("granularity"),
         "network_access_type": first.get("network_access_type"),
@@ -225,8 +303,19 @@ def _usage(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _exact_sum(quantities: list[float | int]) -> float | None:
+    """The exact (Decimal) sum of the quantities as a float; None when there are none."""
+    if len(quantities) == 1 and type(quantities[0]) is float:
+        # The Decimal sum of one finite float is the float itself, except that 0 + -0.0 is 0.0: so is this.
+        return quantities[0] + 0.0
+    return float(sum((Decimal(str(q)) for q in quantities), Decimal(0))) if quantities else None
+
+
 def number(value: Any) -> float | int | None:
     """A JSON number as given; numeric strings are read; anything else is None (never invented)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
