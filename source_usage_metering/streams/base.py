@@ -45,10 +45,12 @@ class UnifiedStream(Stream, CheckpointMixin):
 
     primary_key = "id"
     state_checkpoint_interval = None
+    _json_schema: Mapping[str, Any] | None = None
 
     def __init__(self, providers: list[UsageProvider]) -> None:
         self._providers = providers
         self._states: dict[str, dict[str, Any]] = {}
+        self._state_view: dict[str, Any] | None = None  # built when the CDK first asks after a change
         self._failures: list[AccountFailure] = []
         self._failed_accounts: set[str] = set()
         self.progress = Progress(self.name)
@@ -56,12 +58,18 @@ class UnifiedStream(Stream, CheckpointMixin):
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        """Every partition's cursor, including partitions of accounts no longer configured."""
-        return {"states": list(self._states.values())}
+        """Every partition's cursor, including partitions of accounts no longer configured.
+
+        The CDK reads this after every record; it is rebuilt only after a cursor moved (never mutated in place).
+        """
+        if self._state_view is None:
+            self._state_view = {"states": list(self._states.values())}
+        return self._state_view
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
         self._states = {}
+        self._state_view = None
         for entry in (value or {}).get("states") or []:
             if isinstance(entry, Mapping) and isinstance(entry.get("partition"), Mapping):
                 partition = dict(entry["partition"])
@@ -84,12 +92,15 @@ class UnifiedStream(Stream, CheckpointMixin):
                 "partition": dict(partition),
                 "cursor": {self.cursor_field: value},
             }
+            self._state_view = None
 
     def get_json_schema(self) -> Mapping[str, Any]:
-        """The stream's static schema (discover needs no network)."""
-        from source_usage_metering.schemas import load_schema
+        """The stream's static schema (discover needs no network); the CDK asks for it with every record."""
+        if self._json_schema is None:
+            from source_usage_metering.schemas import load_schema
 
-        return load_schema(self.name)
+            self._json_schema = load_schema(self.name)
+        return self._json_schema
 
     def claim_partition(self, provider: UsageProvider) -> Partition:
         """The account's state partition; an account reaching a tenant another account already reads is refused.
