@@ -13,7 +13,7 @@ from typing import Any
 from airbyte_cdk.models import SyncMode
 
 from source_usage_metering.providers.base import Partition, SliceProgress, UsageProvider, UsageSlice
-from source_usage_metering.streams.base import UnifiedStream, partition_key
+from source_usage_metering.streams.base import UnifiedStream, long_lived_objects_frozen, partition_key
 from source_usage_metering.windows import iso, parse_iso
 
 
@@ -35,7 +35,10 @@ class Usage(UnifiedStream):
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterator[Mapping[str, Any]]:
         """Each account's slices, oldest first; accounts one after another (all planned first, for estimates)."""
-        incremental = sync_mode == SyncMode.incremental
+        with long_lived_objects_frozen():
+            yield from self._slices(sync_mode == SyncMode.incremental)
+
+    def _slices(self, incremental: bool) -> Iterator[Mapping[str, Any]]:
         plans: list[tuple[int, list[UsageSlice]]] = []
         for position, provider in enumerate(self._providers):
             try:
