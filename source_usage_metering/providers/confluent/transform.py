@@ -170,6 +170,7 @@ class LineMemo:
     environment_names: Mapping[str, str]
     organization: Ref = field(init=False)
     id_prefix: str = field(init=False)
+    id_heads: dict[Any, str] = field(default_factory=dict)  # day -> id up to the day
     id_tails: dict[tuple, str] = field(default_factory=dict)
     products: dict[Any, Ref | None] = field(default_factory=dict)
     resources: dict[tuple, list[Resource]] = field(default_factory=dict)
@@ -181,10 +182,13 @@ class LineMemo:
     def line_id(self, key: tuple) -> str:
         """The id of the cost line of `key` (the same as `ids.confluent_cost_id`)."""
         day, environment_id, resource_id, product, line_type = key
+        head = self.id_heads.get(day)
+        if head is None:
+            head = self.id_heads[day] = self.id_prefix + ids.id_part(day) + "|"
         tail = self.id_tails.get(key[1:])
         if tail is None:
             tail = self.id_tails[key[1:]] = ids.confluent_cost_id_tail(environment_id, resource_id, product, line_type)
-        return self.id_prefix + ids.id_part(day) + "|" + tail
+        return head + tail
 
     def product_ref(self, product: Any) -> Ref | None:
         """The product as usage records reference it (None without a product)."""
@@ -196,10 +200,12 @@ class LineMemo:
 
     def resources_of(self, resource: Any) -> list[Resource]:
         """The resources list of a cost row's `resource`."""
-        if not isinstance(resource, Mapping) or not resource.get("id"):
+        if not (type(resource) is dict or isinstance(resource, Mapping)) or not resource.get("id"):
             return []
         environment = resource.get("environment")
-        environment_id = environment.get("id") if isinstance(environment, Mapping) else None
+        environment_id = (
+            environment.get("id") if type(environment) is dict or isinstance(environment, Mapping) else None
+        )
         try:
             key = (resource["id"], resource.get("display_name"), environment_id)
             return self.resources[key]
@@ -227,21 +233,26 @@ def to_usage_record(
     day, product, line_type = key[0], key[3], key[4]
     first = rows[0]
     end_day = day_of(first["end_date"]) if first.get("end_date") else None
-    ids_seen = [row["id"] for row in rows if row.get("id")]
+    if len(rows) == 1:
+        remote_id = first.get("id") or None
+    else:
+        ids_seen = [row["id"] for row in rows if row.get("id")]
+        remote_id = ids_seen[0] if len(ids_seen) == 1 else None
+    charges = [_charge(row) for row in rows]
     record: UsageRecord = {
         "id": memo.line_id(key),
         "product": memo.product_ref(product),
         "metric_name": line_type,
         "resources": memo.resources_of(first.get("resource")),
         "organization": memo.organization,
-        "charges": [_charge(row) for row in rows],
-        "usage": _usage(rows),
+        "charges": charges,
+        "usage": _usage(rows, charges),
         "start_date": f"{day}T00:00:00Z",
         "end_date": f"{end_day}T00:00:00Z" if end_day else None,
         "created_at": None,
         "updated_at": None,
         "provider": PROVIDER,
-        "remote_id": ids_seen[0] if len(ids_seen) == 1 else None,
+        "remote_id": remote_id,
     }
     if include_remote_data:
         record["remote_data"] = {"cost_rows": [dict(row) for row in rows]}
@@ -289,10 +300,9 @@ def _charge(row: Mapping[str, Any]) -> Charge:
     return charge  # type: ignore[return-value]
 
 
-def _usage(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _usage(rows: list[Mapping[str, Any]], charges: list[Charge]) -> dict[str, Any]:
     first = rows[0]
-    quantities = [number(row.get("quantity")) for row in rows]
-    known = [q for q in quantities if q is not None]
+    known = [charge["quantity"] for charge in charges if charge["quantity"] is not None]
     return {
         "quantity": _exact_sum(known),
         "unit": first.get("unit"),
