@@ -172,24 +172,27 @@ class DatadogProvider(UsageProvider):
 
     def iter_usage(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator[UsageRecord]:
         """Hourly measurements or monthly cost records of one slice."""
-        if usage_slice.params.get("kind") == "hourly":
-            yield from self._hourly_records(Window(usage_slice.start, usage_slice.end))
-        else:
-            yield from self._cost_records(usage_slice, progress)
+        if usage_slice.params.get("kind") == "hourly":  # both are lazy generators: nothing is read before iteration
+            return self._hourly_records(Window(usage_slice.start, usage_slice.end))
+        return self._cost_records(usage_slice, progress)
 
     def _hourly_records(self, window: Window) -> Iterator[UsageRecord]:
-        include, site, cache = self.config.include_remote_data, self.account.site, self._hour_stamps
-        heads = self._row_heads
-        for row in self._read_hourly(window):
-            attributes = row.get("attributes")
-            if not isinstance(attributes, dict) or not attributes.get("public_id"):
-                logger.warning("%s: GET /api/v2/usage/hourly_usage: skipped a row without an org", self.label)
-                continue
-            stamps = transform.hour_stamps(attributes.get("timestamp"), cache)
-            if stamps is None:
-                logger.warning("%s: GET /api/v2/usage/hourly_usage: skipped a row without a timestamp", self.label)
-                continue
-            yield from transform.hourly_records(row, site, stamps, include_remote_data=include, heads=heads)
+        rows = self._read_hourly(window)
+        include, site = self.config.include_remote_data, self.account.site
+        return transform.rows_hourly_records(
+            rows, site, self._row_stamps, include_remote_data=include, heads=self._row_heads
+        )
+
+    def _row_stamps(self, row: Mapping[str, Any]) -> tuple[str, str, str] | None:
+        """The hour strings of an hourly row; None (with a warning) for a row without an org or a timestamp."""
+        attributes = row.get("attributes")
+        if not isinstance(attributes, dict) or not attributes.get("public_id"):
+            logger.warning("%s: GET /api/v2/usage/hourly_usage: skipped a row without an org", self.label)
+            return None
+        stamps = transform.hour_stamps(attributes.get("timestamp"), self._hour_stamps)
+        if stamps is None:
+            logger.warning("%s: GET /api/v2/usage/hourly_usage: skipped a row without a timestamp", self.label)
+        return stamps
 
     def _read_hourly(self, window: Window) -> Iterator[Mapping[str, Any]]:
         params = self.plan.hourly_params(window, self.include_child_orgs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -188,36 +188,59 @@ def hourly_records(
     Per-row work (ids head, references) comes from `heads` (pass one dict per sync), hour strings from `stamps`;
     per measurement only the record is built. `remote_data` is the whole raw row, shared by its measurements.
     """
-    attributes = row["attributes"]
-    head = row_head(site, attributes, {} if heads is None else heads)
-    product, organization, family, by_usage_type = head.product, head.organization, head.family, head.ids_by_usage_type
-    hour, start, end = stamps
-    remote_id = row.get("id")
-    for measurement in attributes.get("measurements") or ():
-        if type(measurement) is not dict:
+    return rows_hourly_records(
+        (row,), site, lambda _row: stamps, include_remote_data=include_remote_data, heads={} if heads is None else heads
+    )
+
+
+def rows_hourly_records(
+    rows: Iterable[Mapping[str, Any]],
+    site: str,
+    stamps_of: Callable[[Mapping[str, Any]], tuple[str, str, str] | None],
+    *,
+    include_remote_data: bool,
+    heads: RowHeads,
+) -> Iterator[UsageRecord]:
+    """`hourly_records` of many rows in one generator (no generator per row); rows `stamps_of` refuses are skipped."""
+    for row in rows:
+        stamps = stamps_of(row)
+        if stamps is None:
             continue
-        value = measurement.get("value")
-        usage_type = measurement.get("usage_type")
-        if type(value) not in _NUMBERS or not usage_type:  # null is "not applicable"; bools and text are not counts
-            continue
-        record: UsageRecord = {
-            "id": _hourly_id(head, by_usage_type, usage_type, hour),
-            "product": product,
-            "metric_name": usage_type,
-            "resources": [],
-            "organization": organization,
-            "charges": [],
-            "usage": {"quantity": value, "unit": None, "usage_type": usage_type, "product_family": family},
-            "start_date": start,
-            "end_date": end,
-            "created_at": None,
-            "updated_at": None,
-            "provider": PROVIDER,
-            "remote_id": remote_id,
-        }
-        if include_remote_data:
-            record["remote_data"] = row  # type: ignore[typeddict-item]
-        yield record
+        attributes = row["attributes"]
+        head = row_head(site, attributes, heads)
+        product, organization, family, by_usage_type = (
+            head.product,
+            head.organization,
+            head.family,
+            head.ids_by_usage_type,
+        )
+        hour, start, end = stamps
+        remote_id = row.get("id")
+        for measurement in attributes.get("measurements") or ():
+            if type(measurement) is not dict:
+                continue
+            value = measurement.get("value")
+            usage_type = measurement.get("usage_type")
+            if type(value) not in _NUMBERS or not usage_type:  # null is "not applicable"; bools and text are not counts
+                continue
+            record: UsageRecord = {
+                "id": _hourly_id(head, by_usage_type, usage_type, hour),
+                "product": product,
+                "metric_name": usage_type,
+                "resources": [],
+                "organization": organization,
+                "charges": [],
+                "usage": {"quantity": value, "unit": None, "usage_type": usage_type, "product_family": family},
+                "start_date": start,
+                "end_date": end,
+                "created_at": None,
+                "updated_at": None,
+                "provider": PROVIDER,
+                "remote_id": remote_id,
+            }
+            if include_remote_data:
+                record["remote_data"] = row  # type: ignore[typeddict-item]
+            yield record
 
 
 def _hourly_id(head: RowHead, by_usage_type: dict[str, str], usage_type: Any, hour: str) -> str:
