@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import requests
-from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin, Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -165,13 +164,3 @@ class UnifiedStream(Stream, CheckpointMixin):
             completed = False
         self.progress.slice_done(provider.label, window, count)
         return completed
-
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: list[str] | None = None,
-        stream_slice: Mapping[str, Any] | None = None,
-        stream_state: Mapping[str, Any] | None = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        """Subclasses implement."""
-        raise NotImplementedError
