@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -73,15 +74,20 @@ def run_connector(
     state: list | None = None,
     timeout: float = 300,
     script: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Run:
-    """Run `source-usage-metering <args>` with files written under `tmp`; stdout parsed line by line."""
+    """Run `source-usage-metering <args>` with files written under `tmp`; stdout parsed line by line.
+
+    `env` adds to the inherited environment (e.g. `clock.pinned_env(...)` to pin the connector's clock).
+    """
     argv = [script or console_script(), *args]
     for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
         if content is not None:
             path = tmp / f"{flag.strip('-')}.json"
             path.write_text(json.dumps(content))
             argv += [flag, str(path)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    environment = {**os.environ, **env} if env else None
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, env=environment)
     return Run(done.returncode, parse_messages(done.stdout), done.stdout, done.stderr)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
@@ -24,6 +23,7 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_usage_metering.clock import utc_now
 from source_usage_metering.config import parse_config
 from source_usage_metering.errors import ConfigError
 from source_usage_metering.source import register_secrets
@@ -59,7 +59,7 @@ class UsageMeteringEntrypoint(AirbyteEntrypoint):
     def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
         """Our validation (messages name the field path, never a value), then the CDK's against the spec."""
         try:
-            parse_config(config, today=datetime.now(timezone.utc).date())
+            parse_config(config, today=utc_now().date())
         except ConfigError as error:
             raise InvalidConfig(message=error.message, internal_message=error.message) from None
         try:

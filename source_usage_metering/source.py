@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
@@ -13,17 +13,13 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_usage_metering.clock import utc_now
 from source_usage_metering.config import UsageMeteringConfig, parse_config
 from source_usage_metering.errors import ConfigError, UsageMeteringError
 from source_usage_metering.providers import build_provider
 from source_usage_metering.streams import Organizations, Products, Usage, Workspaces
 
 CHECK_RETRIES = 1  # a check answers quickly; a sync retries with the full bound
-
-
-def utc_now() -> datetime:
-    """The one clock reading of a sync."""
-    return datetime.now(timezone.utc)
 
 
 def load_config(raw: Mapping[str, Any], now: datetime) -> UsageMeteringConfig:

@@ -1,0 +1,99 @@
+"""Golden files: what `spec`, `discover` and a fixed emulator read print, kept to prove a redesign changes nothing.
+
+`python -m integration_tests.golden --write` rewrites them; `integration_tests/test_golden.py` compares a fresh run
+with them byte for byte. The read is pinned: the emulator's today and the connector's clock are fixed, so the
+files do not depend on the day they are made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import tempfile
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from integration_tests.emulator import Emulator, Scenario
+from integration_tests.harness import Run, configured_catalog, run_connector
+from source_usage_metering.clock import pinned_env
+
+GOLDEN = Path(__file__).parent / "golden"
+TODAY = date(2026, 11, 20)
+NOW = datetime(2026, 11, 20, 6, 30, tzinfo=timezone.utc)
+ENV = pinned_env(NOW)
+
+
+def fixed_config(emu: Emulator) -> dict:
+    """Two Confluent orgs and the Datadog parent, from 12 days before the pinned today."""
+    creds = emu.credentials
+    accounts = [creds["confluent_org_a"], creds["confluent_org_b"], creds["datadog_parent"]]
+    return emu.connector_config(accounts=accounts, start_date=(TODAY - timedelta(days=12)).isoformat())
+
+
+def message_lines(run: Run, kind: str) -> list[str]:
+    """Stdout lines of one message type, as printed."""
+    return [line for line in run.stdout.splitlines() if line.startswith('{"type":"' + kind + '"')]
+
+
+def without_port(text: str) -> str:
+    """The emulator's port (part of state partitions' host) is random: written as PORT."""
+    return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+
+
+def digest(lines: list[str]) -> str:
+    """sha256 of the lines joined by newlines."""
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def read_summary(run: Run) -> dict[str, str]:
+    """Ids in emission order (hourly ones as a count and digest), STATE lines, a digest of every record's data."""
+    ids = [f"{m['record']['stream']}\t{m['record']['data']['id']}" for m in run.of_type("RECORD")]
+    hourly = [i for i in ids if "|hourly|" in i]
+    listed = [i for i in ids if "|hourly|" not in i]
+    data = [json.dumps([m["record"]["stream"], m["record"]["data"]], sort_keys=True) for m in run.of_type("RECORD")]
+    return {
+        "ids.txt": "\n".join([*listed, f"hourly ids: {len(hourly)} sha256 {digest(hourly)}"]) + "\n",
+        "states.jsonl": without_port("\n".join(message_lines(run, "STATE"))) + "\n",
+        "records.sha256": f"{len(data)} records sha256 {digest([without_port(d) for d in data])}\n",
+    }
+
+
+def produce() -> dict[str, str]:
+    """Every golden file's content, from fresh runs."""
+    files: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp, Emulator(Scenario(months=2, seed=7), today=TODAY) as emu:
+        work = Path(tmp)
+        config = fixed_config(emu)
+        spec = run_connector(["spec"], work, env=ENV)
+        files["spec.jsonl"] = "\n".join(message_lines(spec, "SPEC")) + "\n"
+        discover = run_connector(["discover"], work, config=config, env=ENV)
+        files["catalog.jsonl"] = "\n".join(message_lines(discover, "CATALOG")) + "\n"
+        catalog = configured_catalog(discover.of_type("CATALOG")[0]["catalog"])
+        first = run_connector(["read"], work, config=config, catalog=catalog, env=ENV)
+        assert first.returncode == 0, first.stderr[-3000:]
+        files.update({f"read1_{name}": text for name, text in read_summary(first).items()})
+        second = run_connector(["read"], work, config=config, catalog=catalog, state=first.last_states(), env=ENV)
+        assert second.returncode == 0, second.stderr[-3000:]
+        files.update({f"read2_{name}": text for name, text in read_summary(second).items()})
+    return files
+
+
+def main() -> None:
+    """Write the golden files (`--write`) or report which differ from a fresh run."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true", help="rewrite the golden files")
+    args = parser.parse_args()
+    files = produce()
+    GOLDEN.mkdir(exist_ok=True)
+    for name, text in files.items():
+        path = GOLDEN / name
+        if args.write:
+            path.write_text(text)
+        elif not path.exists() or path.read_text() != text:
+            print(f"differs: {path}")
+
+
+if __name__ == "__main__":
+    main()
