@@ -1,4 +1,8 @@
-"""Config parsing: raw connector JSON to typed, validated accounts, once per run."""
+"""Config parsing: raw connector JSON to typed, validated accounts, once per run.
+
+The top-level settings are parsed here; each `accounts[]` item by the parser its provider registered (see
+`providers`), with the field helpers below so every provider words its errors alike.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +11,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from source_usage_metering.errors import ConfigError
 
-DATADOG_SITES = (
-    "datadoghq.com",
-    "us3.datadoghq.com",
-    "us5.datadoghq.com",
-    "datadoghq.eu",
-    "ap1.datadoghq.com",
-    "ap2.datadoghq.com",
-    "uk1.datadoghq.com",
-    "ddog-gov.com",
-    "us2.ddog-gov.com",
-)
-CONFLUENT_API_URL = "https://api.confluent.cloud"
-DEFAULT_HOURLY_USAGE_DAYS = 7
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class _AccountNaming:
-    """What every account item derives from its position, provider, name and URL."""
+class AccountBase:
+    """What every provider's account type has and derives: its position, provider, name, URL and key id.
+
+    Provider packages define frozen dataclasses with these attributes plus their own settings and secrets.
+    """
 
     index: int
     name: str | None
@@ -38,9 +31,19 @@ class _AccountNaming:
     provider: str
 
     @property
+    def key_id(self) -> str:
+        """What tells two credentials of one provider and host apart (compared only, never printed)."""
+        raise NotImplementedError
+
+    @property
     def label(self) -> str:
         """How logs and errors name this account (never a secret)."""
         return f"accounts[{self.index}] ({self.provider}{': ' + self.name if self.name else ''})"
+
+    @property
+    def config_path(self) -> str:
+        """The account's place in the config, as error messages name fields: `accounts[2]`."""
+        return f"accounts[{self.index}]"
 
     @property
     def host(self) -> str:
@@ -53,45 +56,13 @@ class _AccountNaming:
 
 
 @dataclass(frozen=True)
-class ConfluentAccount(_AccountNaming):
-    """One Confluent Cloud organization, reached with a Cloud API key."""
-
-    index: int
-    name: str | None
-    api_key: str
-    api_secret: str
-    api_url: str = CONFLUENT_API_URL
-    provider: Literal["confluent"] = "confluent"
-
-
-@dataclass(frozen=True)
-class DatadogAccount(_AccountNaming):
-    """One Datadog organization (usually a parent org), reached with an API and an application key."""
-
-    index: int
-    name: str | None
-    api_key: str
-    application_key: str
-    site: str = "datadoghq.com"
-    api_url: str = "https://api.datadoghq.com"
-    currency: str = "USD"
-    product_families: tuple[str, ...] = ("all",)
-    include_child_orgs: bool | None = None
-    hourly_usage_days: int = DEFAULT_HOURLY_USAGE_DAYS
-    provider: Literal["datadog"] = "datadog"
-
-
-Account = ConfluentAccount | DatadogAccount
-
-
-@dataclass(frozen=True)
 class UsageMeteringConfig:
     """The whole connector config, validated.
 
     `end_date` is inclusive, as users read dates.
     """
 
-    accounts: tuple[Account, ...]
+    accounts: tuple[AccountBase, ...]
     start_date: date | None = None
     end_date: date | None = None
     lookback_days: int | None = None
@@ -121,7 +92,7 @@ def parse_config(raw: Mapping[str, Any], *, today: date) -> UsageMeteringConfig:
     if start and end and end < start:
         raise ConfigError("end_date", f"{end.isoformat()} is before start_date {start.isoformat()}")
     lookback = raw.get("lookback_days")
-    if lookback is not None and (not _is_int(lookback) or not 0 <= lookback <= 365):
+    if lookback is not None and (not is_int(lookback) or not 0 <= lookback <= 365):
         raise ConfigError("lookback_days", "must be a whole number of days from 0 to 365")
     include_remote_data = raw.get("include_remote_data", True)
     if not isinstance(include_remote_data, bool):
@@ -129,76 +100,41 @@ def parse_config(raw: Mapping[str, Any], *, today: date) -> UsageMeteringConfig:
     return UsageMeteringConfig(accounts, start, end, lookback, include_remote_data)
 
 
-def _parse_accounts(items: Any) -> tuple[Account, ...]:
+def _parse_accounts(items: Any) -> tuple[AccountBase, ...]:
     if not isinstance(items, list) or not items:
         raise ConfigError("accounts", "must be a non-empty list of provider accounts")
     accounts = tuple(_parse_account(i, item) for i, item in enumerate(items))
     seen: dict[tuple[str, str, str], int] = {}
     for account in accounts:
-        key = (account.provider, account.host, account.api_key)
+        key = (account.provider, account.host, account.key_id)
         if key in seen:
             raise ConfigError(
-                f"accounts[{account.index}]", f"duplicates accounts[{seen[key]}] (same provider, host and API key)"
+                account.config_path, f"duplicates accounts[{seen[key]}] (same provider, host and API key)"
             )
         seen[key] = account.index
     return accounts
 
 
-def _parse_account(index: int, item: Any) -> Account:
+def _parse_account(index: int, item: Any) -> AccountBase:
+    from source_usage_metering.providers import provider_specs
+
     path = f"accounts[{index}]"
     if not isinstance(item, Mapping):
         raise ConfigError(path, "must be an object with a provider and its keys")
+    specs = provider_specs()
     provider = item.get("provider")
-    if provider == "confluent":
-        return _parse_confluent(index, path, item)
-    if provider == "datadog":
-        return _parse_datadog(index, path, item)
+    if isinstance(provider, str) and provider in specs:
+        return specs[provider].parse_account(index, item)
     shown = provider if isinstance(provider, str) and len(provider) <= 40 else "missing"
-    raise ConfigError(f"{path}.provider", f"unknown provider '{shown}'; valid providers: confluent, datadog")
+    raise ConfigError(f"{path}.provider", f"unknown provider '{shown}'; valid providers: {', '.join(specs)}")
 
 
-def _parse_confluent(index: int, path: str, item: Mapping[str, Any]) -> ConfluentAccount:
-    return ConfluentAccount(
-        index=index,
-        name=_optional_str(item, path, "name"),
-        api_key=_secret(item, path, "api_key"),
-        api_secret=_secret(item, path, "api_secret"),
-        api_url=_api_url(item, path, CONFLUENT_API_URL),
-    )
+def secret(item: Mapping[str, Any], path: str, key: str) -> str:
+    """A required secret field of an account item.
 
-
-def _parse_datadog(index: int, path: str, item: Mapping[str, Any]) -> DatadogAccount:
-    site = item.get("site", "datadoghq.com")
-    if site not in DATADOG_SITES:
-        shown = site if isinstance(site, str) and len(site) <= 60 else "?"
-        raise ConfigError(f"{path}.site", f"unknown Datadog site '{shown}'; valid sites: {', '.join(DATADOG_SITES)}")
-    currency = item.get("currency", "USD")
-    if not isinstance(currency, str) or not _CURRENCY.match(currency):
-        raise ConfigError(f"{path}.currency", "must be a three-letter ISO 4217 code such as USD")
-    families = item.get("product_families") or ["all"]
-    if not isinstance(families, list) or not all(isinstance(f, str) and f.strip() for f in families):
-        raise ConfigError(f"{path}.product_families", "must be a list of product family names")
-    child_orgs = item.get("include_child_orgs")
-    if child_orgs is not None and not isinstance(child_orgs, bool):
-        raise ConfigError(f"{path}.include_child_orgs", "must be true or false")
-    days = item.get("hourly_usage_days", DEFAULT_HOURLY_USAGE_DAYS)
-    if not _is_int(days) or not 1 <= days <= 450:
-        raise ConfigError(f"{path}.hourly_usage_days", "must be a whole number of days from 1 to 450")
-    return DatadogAccount(
-        index=index,
-        name=_optional_str(item, path, "name"),
-        api_key=_secret(item, path, "api_key"),
-        application_key=_secret(item, path, "application_key"),
-        site=site,
-        api_url=_api_url(item, path, f"https://api.{site}"),
-        currency=currency,
-        product_families=tuple(f.strip() for f in families),
-        include_child_orgs=child_orgs,
-        hourly_usage_days=days,
-    )
-
-
-def _secret(item: Mapping[str, Any], path: str, key: str) -> str:
+    Raises:
+        ConfigError: naming `<path>.<key>` when missing, empty or padded with white space (never the value).
+    """
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{path}.{key}", "is required and must be a non-empty string")
@@ -207,14 +143,24 @@ def _secret(item: Mapping[str, Any], path: str, key: str) -> str:
     return value
 
 
-def _optional_str(item: Mapping[str, Any], path: str, key: str) -> str | None:
+def optional_str(item: Mapping[str, Any], path: str, key: str) -> str | None:
+    """An optional text field; None when absent or empty.
+
+    Raises:
+        ConfigError: when the value is not a string.
+    """
     value = item.get(key)
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{path}.{key}", "must be a string")
     return value or None
 
 
-def _api_url(item: Mapping[str, Any], path: str, default: str) -> str:
+def api_url(item: Mapping[str, Any], path: str, default: str) -> str:
+    """The account's API base URL (`api_url`, else `default`), without a trailing slash.
+
+    Raises:
+        ConfigError: unless it is an absolute https URL (http only for loopback) without credentials or query.
+    """
     url = item.get("api_url") or default
     if not isinstance(url, str):
         raise ConfigError(f"{path}.api_url", "must be a URL string")
@@ -250,5 +196,6 @@ def _optional_date(raw: Mapping[str, Any], key: str) -> date | None:
         raise ConfigError(key, f"'{value}' is not a calendar date") from None
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """True for a JSON whole number (never a boolean)."""
     return isinstance(value, int) and not isinstance(value, bool)

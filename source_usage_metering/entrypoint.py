@@ -26,7 +26,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_usage_metering.clock import utc_now
 from source_usage_metering.config import parse_config
 from source_usage_metering.errors import ConfigError
-from source_usage_metering.source import register_secrets
+from source_usage_metering.masking import register_secrets
 
 
 class InvalidConfig(AirbyteTracedException):

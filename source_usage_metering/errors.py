@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
+
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -60,3 +63,23 @@ class AccountsFailed(UsageMeteringError):
             self.failure_type = FailureType.config_error
         elif FailureType.transient_error in types:
             self.failure_type = FailureType.transient_error
+
+
+class RefusalReason(Enum):
+    """Why a provider refused a request in a way a provider handles rather than fails on (the rule's verdict)."""
+
+    PERMISSION = "permission"  # the credentials may not read this (403)
+    BEYOND_HISTORY = "beyond_history"  # the window is older than the provider keeps
+    NOT_PARENT_ORG = "not_parent_org"  # a parent-organization-only endpoint answered child-org keys
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused request: the rule's reason, the HTTP status and the provider's own message (kept for the user)."""
+
+    reason: RefusalReason
+    status: int
+    detail: str
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status}: {self.detail or 'no detail'}"

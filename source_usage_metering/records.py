@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
-Provider = Literal["confluent", "datadog"]
+Provider = str  # a registered provider's name (see `providers`); the schemas' `provider` enum lists them
 
 
 class Ref(TypedDict):
@@ -74,3 +75,26 @@ class UsageRecord(_Common):
     usage: dict[str, Any]
     start_date: str
     end_date: str
+
+
+def entity_fields(
+    provider: str,
+    remote_id: str | None,
+    *,
+    created_at: str | None = None,
+    updated_at: str | None = None,
+    remote_data: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The fields every entity record (organization, product, workspace) ends with, in schema order.
+
+    `remote_data` is left out when None (the account does not include remote data).
+    """
+    fields: dict[str, Any] = {
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "provider": provider,
+        "remote_id": remote_id,
+    }
+    if remote_data is not None:
+        fields["remote_data"] = dict(remote_data)
+    return fields

@@ -1,4 +1,7 @@
-"""SourceUsageMetering: validates the config, checks every account and builds the four unified streams."""
+"""SourceUsageMetering: validates the config, checks every account and builds the four unified streams.
+
+It knows no provider: accounts, spec variants and provider objects all come from the registry (`providers`).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from airbyte_cdk.models import AirbyteConnectionStatus, Status
+from airbyte_cdk.models import AirbyteConnectionStatus, ConnectorSpecification, Status
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.clock import utc_now
 from source_usage_metering.config import UsageMeteringConfig, parse_config
 from source_usage_metering.errors import ConfigError, UsageMeteringError
+from source_usage_metering.masking import register_secrets
 from source_usage_metering.providers import build_provider
+from source_usage_metering.spec import connector_specification
 from source_usage_metering.streams import Organizations, Products, Usage, Workspaces
 
 CHECK_RETRIES = 1  # a check answers quickly; a sync retries with the full bound
@@ -28,19 +32,12 @@ def load_config(raw: Mapping[str, Any], now: datetime) -> UsageMeteringConfig:
     return parse_config(raw, today=now.date())
 
 
-def register_secrets(raw: Any) -> None:
-    """Mask every secret nested in `accounts`, even in an invalid config (the CDK only sees top-level ones)."""
-    items = raw.get("accounts") if isinstance(raw, Mapping) else None
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, Mapping):
-            for key in ("api_key", "api_secret", "application_key"):
-                value = item.get(key)
-                if isinstance(value, str) and value:
-                    add_to_secrets(value)
-
-
 class SourceUsageMetering(AbstractSource):
-    """Unified usage and cost of Confluent Cloud and Datadog accounts in four streams."""
+    """Unified usage and cost of every configured provider account in four streams."""
+
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        """The spec with one `accounts[]` variant per registered provider."""
+        return connector_specification()
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Check every account; the message lists what each failing account must fix (no repr quoting)."""
@@ -57,9 +54,7 @@ class SourceUsageMetering(AbstractSource):
         problems = []
         for account in parsed.accounts:
             try:
-                provider = build_provider(account, parsed, now=now)
-                provider.max_retries = CHECK_RETRIES
-                provider.check()
+                build_provider(account, parsed, now=now, max_retries=CHECK_RETRIES).check()
                 logger.info("%s: check succeeded", account.label)
             except (UsageMeteringError, AirbyteTracedException) as error:
                 problems.append(error.message or str(error))

@@ -4,8 +4,10 @@ from datetime import date
 
 import pytest
 
-from source_usage_metering.config import ConfluentAccount, DatadogAccount, is_loopback, parse_config
+from source_usage_metering.config import is_loopback, parse_config
 from source_usage_metering.errors import ConfigError
+from source_usage_metering.providers.confluent.account import ConfluentAccount
+from source_usage_metering.providers.datadog.account import DatadogAccount
 from unit_tests.conftest import CONFLUENT_SECRET, ConfigBuilder
 
 TODAY = date(2026, 11, 25)

@@ -20,7 +20,10 @@ import jsonschema
 import pytest
 import yaml
 
-from source_usage_metering.config import CONFLUENT_API_URL, DATADOG_SITES
+from source_usage_metering.providers import provider_specs
+from source_usage_metering.providers.confluent.account import API_URL as CONFLUENT_API_URL
+from source_usage_metering.providers.datadog.account import SITES as DATADOG_SITES
+from source_usage_metering.spec import spec_document
 
 tomllib = pytest.importorskip("tomllib")
 
@@ -37,7 +40,14 @@ def metadata() -> dict[str, Any]:
 
 
 def spec() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "source_usage_metering" / "spec.yaml").read_text())
+    """The spec as `spec` prints it: the base settings plus one `accounts[]` variant per registered provider."""
+    return spec_document()
+
+
+def variants() -> dict[str, dict[str, Any]]:
+    """The `accounts[]` variants by the provider value they accept."""
+    items = spec()["connectionSpecification"]["properties"]["accounts"]["items"]["oneOf"]
+    return {variant["properties"]["provider"]["const"]: variant for variant in items}
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -98,11 +108,25 @@ def test_metadata_registry_fields() -> None:
     assert data["documentationUrl"] == spec()["documentationUrl"] == pyproject()["project"]["urls"]["Documentation"]
 
 
-def test_allowed_hosts_are_every_provider_host() -> None:
-    datadog_sites = spec()["connectionSpecification"]["properties"]["accounts"]["items"]["oneOf"][1]["properties"]
-    assert tuple(datadog_sites["site"]["enum"]) == DATADOG_SITES
-    expected = {urlsplit(CONFLUENT_API_URL).hostname} | {f"api.{site}" for site in DATADOG_SITES}
+def test_allowed_hosts_are_every_registered_providers_hosts() -> None:
+    expected = {host for provider in provider_specs().values() for host in provider.allowed_hosts}
     assert set(metadata()["allowedHosts"]["hosts"]) == expected
+
+
+def test_every_registered_provider_has_a_spec_variant_declaring_its_secrets() -> None:
+    assert list(variants()) == list(provider_specs())
+    for name, provider in provider_specs().items():
+        properties = variants()[name]["properties"]
+        secrets = {key for key, value in properties.items() if value.get("airbyte_secret")}
+        assert secrets == set(provider.secret_fields), name
+        assert set(variants()[name]["required"]) >= {"provider", *provider.secret_fields}, name
+
+
+def test_default_hosts_are_allowed_hosts() -> None:
+    assert urlsplit(CONFLUENT_API_URL).hostname in provider_specs()["confluent"].allowed_hosts
+    site_enum = variants()["datadog"]["properties"]["site"]["enum"]
+    assert tuple(site_enum) == DATADOG_SITES
+    assert {f"api.{site}" for site in DATADOG_SITES} == set(provider_specs()["datadog"].allowed_hosts)
 
 
 def test_icon_is_an_svg_image() -> None:
@@ -153,17 +177,22 @@ def test_secrets_are_airbyte_secret_and_nothing_else_is() -> None:
         assert bool(prop.get("airbyte_secret")) == bool(SECRET_NAME.search(name)), f"{where}.{name}"
 
 
+# What each built-in provider's key descriptions must name (a registered provider brings its own docs).
+KEY_NEEDS = {
+    "confluent": {"api_key": ("OrganizationAdmin", "BillingAdmin", "Cloud API key")},
+    "datadog": {
+        "api_key": ("parent organization",),
+        "application_key": ("usage_read", "billing_read", "org_management"),
+    },
+}
+
+
 def test_key_descriptions_say_which_role_or_permission_they_need() -> None:
-    confluent, datadog = spec()["connectionSpecification"]["properties"]["accounts"]["items"]["oneOf"]
-    needs = [
-        (confluent, "api_key", ("OrganizationAdmin", "BillingAdmin", "Cloud API key")),
-        (datadog, "api_key", ("parent organization",)),
-        (datadog, "application_key", ("usage_read", "billing_read", "org_management")),
-    ]
-    for variant, name, words in needs:
-        description = variant["properties"][name]["description"]
-        missing = [word for word in words if word not in description]
-        assert not missing, f"{variant['title']} {name}: description does not mention {missing}"
+    for name, needs in KEY_NEEDS.items():
+        for field, words in needs.items():
+            description = variants()[name]["properties"][field]["description"]
+            missing = [word for word in words if word not in description]
+            assert not missing, f"{name} {field}: description does not mention {missing}"
 
 
 def test_date_fields_have_a_pattern_and_examples_that_match_it() -> None:

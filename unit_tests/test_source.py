@@ -9,6 +9,7 @@ from airbyte_cdk.models import Status, SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import _run_command, discover
 
 from source_usage_metering import SourceUsageMetering
+from source_usage_metering.providers import provider_specs
 from unit_tests.confluent_api import ORG_ID, mock_costs, mock_org_api, two_page_costs
 from unit_tests.conftest import CONFLUENT_SECRET, CONFLUENT_URL, ConfigBuilder, payload
 from unit_tests.read_helpers import STREAMS, assert_valid, final_state, read_source, records_of
@@ -23,13 +24,14 @@ def run_check(config: dict, tmp_path: Path):
     return output.connection_status_messages[-1].connectionStatus
 
 
-def test_spec_declares_every_account_secret() -> None:
+def test_spec_declares_every_registered_providers_secrets() -> None:
     output = _run_command(SourceUsageMetering(), ["spec"])
     spec = output.spec_messages[0].spec.connectionSpecification
+    declared = {}
     for variant in spec["properties"]["accounts"]["items"]["oneOf"]:
         secrets = {k for k, v in variant["properties"].items() if v.get("airbyte_secret")}
-        assert {"api_key"} <= secrets
-        assert secrets & {"api_secret", "application_key"}
+        declared[variant["properties"]["provider"]["const"]] = secrets
+    assert declared == {name: set(p.secret_fields) for name, p in provider_specs().items()}
 
 
 def test_discover_needs_no_network_and_declares_cursors(http) -> None:

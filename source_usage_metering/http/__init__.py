@@ -1,1 +1,1 @@
-"""Shared HTTP concerns: the base provider stream, error policy, backoff, pacing, pagination, auth."""
+"""Shared HTTP concerns: the provider endpoint, error policy, backoff, pacing, the paging guard, auth."""

@@ -1,7 +1,9 @@
 """Error policy as data: what each HTTP answer means, and the handler that applies it.
 
 Provider endpoints add `BodyRule`s for answers that only the body tells apart (Confluent's "start date is too
-far in the past", Datadog's "non-parent org keys"). Every user-facing message names the account and endpoint.
+far in the past", Datadog's "non-parent org keys"). A rule that lets the provider go on (IGNORE) carries a
+`RefusalReason`, which the endpoint hands the provider as a typed `Refusal` with the provider's own message. Every
+user-facing message names the account and endpoint.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorResolution, HttpStatusErrorHandler, ResponseAction
 from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
 
+from source_usage_metering.errors import Refusal, RefusalReason
+
 MAX_RETRIES = 6
 MAX_RETRY_SECONDS = 600
 
@@ -30,7 +34,7 @@ BASE_ERROR_MAPPING: Mapping[Any, ErrorResolution] = {
     408: ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, "request timeout (408)"),
     429: ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, "rate limited (429)"),
 }
-
+RETRY_ACTIONS = (ResponseAction.RETRY, ResponseAction.RATE_LIMITED)
 
 # How messages name the cause, so users tell "fix the config" from "try again later".
 CAUSES: Mapping[FailureType, str] = {
@@ -42,31 +46,42 @@ CAUSES: Mapping[FailureType, str] = {
 
 @dataclass(frozen=True)
 class BodyRule:
-    """Resolve an answer whose status code and body text say more than the status alone."""
+    """Resolve an answer whose status code and body text say more than the status alone.
+
+    An IGNORE rule names the `reason` the provider acts on; the body text is only matched here.
+    """
 
     status: int
     contains: str
     action: ResponseAction
     message: str
     failure_type: FailureType | None = FailureType.config_error
+    reason: RefusalReason | None = None
 
 
-def parsed_json(response: requests.Response) -> Any:
-    """The response body as JSON, parsed once and cached on the response."""
-    cached = getattr(response, "_usage_metering_json", _MISSING)
-    if cached is _MISSING:
-        cached = orjson.loads(response.content)
-        response._usage_metering_json = cached  # type: ignore[attr-defined]
-    return cached
+class BodyCache:
+    """The parsed JSON of the latest answer, shared by the error handler and the endpoint (one parse per page)."""
+
+    def __init__(self) -> None:
+        self._response: requests.Response | None = None
+        self._body: Any = None
+
+    def json(self, response: requests.Response) -> Any:
+        """The response body as JSON.
+
+        Raises:
+            ValueError: when the body is not JSON (orjson.JSONDecodeError is a ValueError).
+        """
+        if response is not self._response:
+            self._body = orjson.loads(response.content)
+            self._response = response
+        return self._body
 
 
-_MISSING = object()
-
-
-def error_detail(response: requests.Response) -> str:
+def error_detail(response: requests.Response, bodies: BodyCache | None = None) -> str:
     """A short human text from a provider error body: Confluent/JSON:API objects or Datadog string lists."""
     try:
-        body = parsed_json(response)
+        body = (bodies or BodyCache()).json(response)
     except (ValueError, TypeError):
         return ""
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -82,7 +97,10 @@ def error_detail(response: requests.Response) -> str:
 
 
 class ProviderErrorHandler(HttpStatusErrorHandler):
-    """The CDK status handler plus body rules, malformed-JSON retries and messages naming account and endpoint."""
+    """The CDK status handler plus body rules, malformed-JSON retries and messages naming account and endpoint.
+
+    After each answer, `last_action` is what was decided and `last_refusal` the refusal an IGNORE rule made of it.
+    """
 
     def __init__(
         self,
@@ -94,6 +112,7 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
         body_rules: Sequence[BodyRule] = (),
         max_retries: int = MAX_RETRIES,
         max_seconds: int = MAX_RETRY_SECONDS,
+        bodies: BodyCache | None = None,
     ) -> None:
         super().__init__(
             logger, error_mapping=BASE_ERROR_MAPPING, max_retries=max_retries, max_time=timedelta(seconds=max_seconds)
@@ -102,12 +121,16 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
         self._endpoint = endpoint
         self._hints = hints
         self._body_rules = body_rules
+        self._bodies = bodies or BodyCache()
         self.failures_in_a_row = 0
         self.last_problem = ""
+        self.last_action: ResponseAction | None = None
+        self.last_refusal: Refusal | None = None
         self._last_text = ""
 
     def interpret_response(self, response_or_exception: Any = None) -> ErrorResolution:
         """Resolve one answer; see the class docstring. Retried problems are counted until the next success."""
+        self.last_refusal = None
         if isinstance(response_or_exception, requests.Response):
             resolution = self._interpret_answer(response_or_exception)
         else:
@@ -117,11 +140,12 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
                 resolution = self._resolve(
                     ResponseAction.RETRY, FailureType.transient_error, f"could not be reached ({cause})"
                 )
-        if resolution.response_action in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
+        if resolution.response_action in RETRY_ACTIONS:
             self.failures_in_a_row += 1
             self.last_problem = self._last_text
         elif resolution.response_action == ResponseAction.SUCCESS:
             self.failures_in_a_row = 0
+        self.last_action = resolution.response_action
         return resolution
 
     def _interpret_answer(self, response: requests.Response) -> ErrorResolution:
@@ -130,14 +154,16 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
             return self._resolve(ResponseAction.FAIL, FailureType.system_error, text)
         if response.ok:
             try:
-                parsed_json(response)
+                self._bodies.json(response)
             except (ValueError, TypeError):
                 text = f"HTTP {response.status_code} with a body that is not valid JSON"
                 return self._resolve(ResponseAction.RETRY, FailureType.transient_error, text)
             return super().interpret_response(response)
-        detail = error_detail(response)
+        detail = error_detail(response, self._bodies)
         for rule in self._body_rules:
             if response.status_code == rule.status and rule.contains.lower() in detail.lower():
+                if rule.reason is not None:
+                    self.last_refusal = Refusal(rule.reason, response.status_code, detail)
                 return self._resolve(rule.action, rule.failure_type, f"HTTP {response.status_code}: {rule.message}")
         resolution = super().interpret_response(response)
         text = resolution.error_message or f"HTTP {response.status_code}"

@@ -26,6 +26,7 @@ REMAINING_HEADER = "X-RateLimit-Remaining"
 RESET_HEADER = "X-RateLimit-Reset"
 NAME_HEADER = "X-RateLimit-Name"
 ACCOUNT_BUCKET = ""
+RATE_LIMIT_STATUSES = (429,)
 EPOCH_THRESHOLD = 10**9  # a Reset above this is an epoch timestamp, not relative seconds
 Clock = Callable[[], float]
 
@@ -92,11 +93,15 @@ class RateLimitHeaderBudget(HttpAPIBudget):
     """
 
     def __init__(self, clock: Clock | None = None) -> None:
-        super().__init__(ratelimit_reset_header=RESET_HEADER, ratelimit_remaining_header=REMAINING_HEADER, policies=[])
+        super().__init__(
+            ratelimit_reset_header=RESET_HEADER,
+            ratelimit_remaining_header=REMAINING_HEADER,
+            status_codes_for_ratelimit_hit=list(RATE_LIMIT_STATUSES),
+            policies=[],  # policies are picked per request by `get_matching_policy`, never from a fixed list
+        )
         self._clock = clock or time.time
         self._buckets: dict[str, HeaderWindowPolicy] = {ACCOUNT_BUCKET: HeaderWindowPolicy(ACCOUNT_BUCKET, clock)}
         self._bucket_of_path: dict[str, str] = {}
-        self._policies = list(self._buckets.values())
 
     def get_matching_policy(self, request: Any) -> HeaderWindowPolicy:
         """The window the request's path was last seen in (the account's until a named limit is reported)."""
@@ -110,7 +115,6 @@ class RateLimitHeaderBudget(HttpAPIBudget):
         bucket = response.headers.get(NAME_HEADER) or ACCOUNT_BUCKET
         if bucket not in self._buckets:
             self._buckets[bucket] = HeaderWindowPolicy(bucket, self._clock)
-            self._policies.append(self._buckets[bucket])
         self._bucket_of_path[_path_of(request)] = bucket
         calls_left, reset_ts = self.get_calls_left_from_response(response), self.get_reset_ts_from_response(response)
         self._buckets[bucket].update(calls_left, reset_ts)
@@ -131,7 +135,7 @@ class RateLimitHeaderBudget(HttpAPIBudget):
         remaining = header_number(response.headers, REMAINING_HEADER)
         if remaining is not None:
             return max(int(remaining), 0)
-        return 0 if response.status_code in self._status_codes_for_ratelimit_hit else None
+        return 0 if response.status_code in RATE_LIMIT_STATUSES else None
 
 
 def _path_of(request: Any) -> str:

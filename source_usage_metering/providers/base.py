@@ -1,23 +1,46 @@
-"""The interface every provider implements, and the slices the usage stream reads."""
+"""What a provider package exports (`ProviderSpec`), the interface its provider implements, and usage slices."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import requests
 
-from source_usage_metering.config import Account, UsageMeteringConfig
-from source_usage_metering.http.base_stream import ProviderHttpStream
+from source_usage_metering.config import AccountBase, UsageMeteringConfig
+from source_usage_metering.http.endpoint import ProviderEndpoint
 from source_usage_metering.http.error_mapping import MAX_RETRIES
 from source_usage_metering.http.pacing import RateLimitHeaderBudget
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
 
 Partition = dict[str, str]
 CursorLookup = Callable[[Partition], datetime | None]
+AccountT = TypeVar("AccountT", bound=AccountBase)
+EndpointT = TypeVar("EndpointT", bound=ProviderEndpoint)
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """Everything the connector needs to know of a provider before reading it; one per provider package.
+
+    Attributes:
+        name: The `provider` value of its `accounts[]` items (lower case, e.g. `confluent`).
+        parse_account: `(index, item) -> account`; raises `ConfigError` naming `accounts[i].<field>`.
+        spec_fragment: The JSON schema of its `accounts[]` item (one `oneOf` variant of the spec).
+        secret_fields: Fields of its account items that hold secrets (masked in all output).
+        allowed_hosts: The hosts its accounts reach by default (Airbyte's `allowedHosts`).
+        load_provider: Returns the `UsageProvider` class (imported only when an account is read).
+    """
+
+    name: str
+    parse_account: Callable[[int, Mapping[str, Any]], AccountBase]
+    spec_fragment: Mapping[str, Any]
+    secret_fields: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]
+    load_provider: Callable[[], type[UsageProvider]]
 
 
 @dataclass(frozen=True)
@@ -52,34 +75,44 @@ class SliceProgress:
         self.held = True
 
 
-class UsageProvider(ABC):
+class UsageProvider(ABC, Generic[AccountT]):
     """One configured account of one provider, yielding unified records.
 
     A provider reads the clock never: `now` is given, once per sync. Each `iter_*` makes its own calls, so a
     stream never depends on another having run; results every stream needs (the tenant) are cached. Every endpoint
     of the account is built by `endpoint()`, sharing `api_budget` (so they pace together on the rate-limit headers)
-    and `max_retries` (which `check` lowers, so an unreachable host is reported quickly).
+    and the retry bound (`check` passes a lower one, so an unreachable host is reported quickly).
     """
 
     name: str
-    auth: requests.auth.AuthBase
 
-    def __init__(self, account: Account, config: UsageMeteringConfig, *, now: datetime) -> None:
+    def __init__(
+        self, account: AccountT, config: UsageMeteringConfig, *, now: datetime, max_retries: int = MAX_RETRIES
+    ) -> None:
         self.account = account
         self.config = config
         self.now = now
         self.api_budget = RateLimitHeaderBudget()
-        self.max_retries = MAX_RETRIES
+        self.max_retries = max_retries
+        self.auth = self.authenticator()
 
-    def endpoint(self, endpoint: type[ProviderHttpStream], **kwargs: Any) -> ProviderHttpStream:
+    @abstractmethod
+    def authenticator(self) -> requests.auth.AuthBase:
+        """The credentials of every request of this account (derived secrets registered for masking)."""
+
+    def endpoint(self, endpoint: type[EndpointT]) -> EndpointT:
         """An endpoint of this account, with its credentials, budget and retry bound."""
-        kwargs.setdefault("max_retries", self.max_retries)
-        return endpoint(self.account, self.auth, api_budget=self.api_budget, **kwargs)
+        return endpoint(self.account, self.auth, api_budget=self.api_budget, max_retries=self.max_retries)
 
     @property
     def label(self) -> str:
         """The account as logs and errors name it."""
         return self.account.label
+
+    @property
+    def config_path(self) -> str:
+        """The account's place in the config (`accounts[2]`), for errors that name a config field."""
+        return self.account.config_path
 
     @abstractmethod
     def partition(self) -> Partition:

@@ -126,7 +126,7 @@ class UnifiedStream(Stream, CheckpointMixin):
         partition = provider.partition()
         owner = self._tenant_owners.setdefault(partition_key(partition), provider.label)
         if owner != provider.label:
-            raise ConfigError(f"accounts[{provider.account.index}]", f"reads the same organization as {owner}")
+            raise ConfigError(provider.config_path, f"reads the same organization as {owner}")
         return partition
 
     def account_failed(self, provider: UsageProvider, error: Exception) -> None:

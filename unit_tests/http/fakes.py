@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-from source_usage_metering.config import ConfluentAccount
-from source_usage_metering.http.base_stream import ProviderHttpStream
+from source_usage_metering.config import AccountBase
+from source_usage_metering.http.endpoint import ProviderEndpoint
 
 BASE = "https://api.example.test"
 
 
-def account(name: str = "acme") -> ConfluentAccount:
-    return ConfluentAccount(index=0, name=name, api_key="KEYFAKE", api_secret="SECRETFAKE", api_url=BASE)
+@dataclass(frozen=True)
+class ExampleAccount(AccountBase):
+    """An account of a provider the shared HTTP layer knows nothing about."""
+
+    index: int
+    name: str | None
+    api_key: str
+    api_url: str = BASE
+    provider: str = "example"
+
+    @property
+    def key_id(self) -> str:
+        return self.api_key
 
 
-class ItemsEndpoint(ProviderHttpStream):
+def account(name: str = "acme") -> ExampleAccount:
+    return ExampleAccount(index=0, name=name, api_key="KEYFAKE")
+
+
+class ItemsEndpoint(ProviderEndpoint):
     """`GET /v1/items`: `{"items": [...]}`, no paging."""
 
     path_template = "/v1/items"

@@ -102,7 +102,7 @@ def test_given_503_forever_then_bounded_attempts_and_error_names_endpoint_and_tr
     assert len(http.request_history) == MAX_RETRIES + 1
     error = raised.value
     assert error.failure_type == FailureType.transient_error
-    assert error.message.startswith("accounts[0] (confluent: acme): GET /v1/items: transient error: gave up after 7")
+    assert error.message.startswith("accounts[0] (example: acme): GET /v1/items: transient error: gave up after 7")
     assert "maintenance" in error.message
     assert sum(no_sleep) <= sum(min(2**i, 60) for i in range(MAX_RETRIES)) + 0.1
 
@@ -113,7 +113,7 @@ def test_given_401_then_one_request_and_config_error_naming_endpoint(http, no_sl
         list(ItemsEndpoint().read_slice({}))
     assert len(http.request_history) == 1
     assert raised.value.failure_type == FailureType.config_error
-    assert raised.value.message.startswith("accounts[0] (confluent: acme): GET /v1/items: config error:")
+    assert raised.value.message.startswith("accounts[0] (example: acme): GET /v1/items: config error:")
     assert "KEYFAKE" not in raised.value.message
     assert not real_waits(no_sleep)
 

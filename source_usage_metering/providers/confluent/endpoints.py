@@ -1,4 +1,4 @@
-"""Confluent Cloud endpoints as CDK HTTP sub-streams: raw objects out.
+"""Confluent Cloud endpoints as CDK HTTP sub-streams: raw objects out, and their paginator.
 
 API references: https://docs.confluent.io/cloud/current/api.html#tag/Costs-(billingv1) and
 https://docs.confluent.io/cloud/current/api.html#tag/Organizations-(orgv2).
@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 
-from source_usage_metering.errors import ProviderError
-from source_usage_metering.http.base_stream import ProviderHttpStream
+from source_usage_metering.errors import RefusalReason
+from source_usage_metering.http.endpoint import ProviderEndpoint
 from source_usage_metering.http.error_mapping import BodyRule
-from source_usage_metering.http.pagination import next_page_token_from_url
+from source_usage_metering.http.pagination import guard_token
 
 COSTS_PAGE_SIZE = 10_000  # the API's maximum: fewest requests
 ORG_PAGE_SIZE = 100  # the org/v2 maximum
@@ -26,9 +27,23 @@ HINTS = {
     403: "The key needs the OrganizationAdmin or BillingAdmin role; a cluster (resource) API key is the wrong kind",
 }
 PERMISSION_SKIP = "not readable with these credentials; skipped"
+PERMISSION_RULE = BodyRule(403, "", ResponseAction.IGNORE, PERMISSION_SKIP, None, RefusalReason.PERMISSION)
 
 
-class ConfluentEndpoint(ProviderHttpStream):
+def next_page_token_from_url(body: Any, previous: str | None, endpoint: str) -> str | None:
+    """The `page_token` inside `metadata.next`; absent, null or "" ends paging.
+
+    Only the token is used: the request is re-sent to the configured host, never to the host a `next` URL names.
+    """
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    next_url = metadata.get("next") if isinstance(metadata, dict) else None
+    if not next_url or not isinstance(next_url, str):
+        return None
+    tokens = parse_qs(urlsplit(next_url).query).get("page_token")
+    return guard_token(tokens[0] if tokens else None, previous, endpoint)
+
+
+class ConfluentEndpoint(ProviderEndpoint):
     """Common paging (`page_size` / `page_token` from `metadata.next`) and `data` extraction."""
 
     hints = HINTS
@@ -46,20 +61,8 @@ class ConfluentEndpoint(ProviderHttpStream):
         return next_page_token_from_url(body, previous, self.endpoint)
 
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
-        """The `data` items; a body without a `data` list is a malformed answer."""
-        if not isinstance(body, dict) or "data" not in body:
-            raise ProviderError(
-                self.account.label, self.endpoint, "answer has no 'data' list", failure_type=FailureType.system_error
-            )
-        data = body["data"] or []
-        if not isinstance(data, list):
-            raise ProviderError(
-                self.account.label,
-                self.endpoint,
-                f"'data' is a {type(data).__name__}, not a list",
-                failure_type=FailureType.system_error,
-            )
-        return [item for item in data if isinstance(item, dict)]
+        """The `data` items; a body without a `data` key is a malformed answer."""
+        return self.data_items(body, null_is_empty=True)
 
 
 class OrganizationsEndpoint(ConfluentEndpoint):
@@ -67,7 +70,7 @@ class OrganizationsEndpoint(ConfluentEndpoint):
 
     path_template = "/org/v2/organizations"
     endpoint = "GET /org/v2/organizations"
-    body_rules = (BodyRule(403, "", ResponseAction.IGNORE, PERMISSION_SKIP, None),)
+    body_rules = (PERMISSION_RULE,)
 
 
 class EnvironmentsEndpoint(ConfluentEndpoint):
@@ -75,7 +78,7 @@ class EnvironmentsEndpoint(ConfluentEndpoint):
 
     path_template = "/org/v2/environments"
     endpoint = "GET /org/v2/environments"
-    body_rules = (BodyRule(403, "", ResponseAction.IGNORE, PERMISSION_SKIP, None),)
+    body_rules = (PERMISSION_RULE,)
 
 
 class CostsEndpoint(ConfluentEndpoint):
@@ -85,7 +88,14 @@ class CostsEndpoint(ConfluentEndpoint):
     endpoint = "GET /billing/v1/costs"
     page_size = COSTS_PAGE_SIZE
     body_rules = (
-        BodyRule(400, "too far in the past", ResponseAction.IGNORE, "older than the API's retention; skipped", None),
+        BodyRule(
+            400,
+            "too far in the past",
+            ResponseAction.IGNORE,
+            "older than the API's retention; skipped",
+            None,
+            RefusalReason.BEYOND_HISTORY,
+        ),
         BodyRule(
             400,
             "too far apart",
@@ -93,5 +103,5 @@ class CostsEndpoint(ConfluentEndpoint):
             "window too wide; splitting it",
             FailureType.system_error,
         ),
-        BodyRule(403, "", ResponseAction.IGNORE, PERMISSION_SKIP, None),
+        PERMISSION_RULE,
     )

@@ -9,12 +9,21 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from source_usage_metering import ids
-from source_usage_metering.providers.confluent.catalogue import PRODUCTS, resource_type
-from source_usage_metering.records import Charge, Organization, Product, Ref, Resource, UsageRecord, Workspace
+from source_usage_metering.providers.confluent import ids
+from source_usage_metering.providers.confluent.ids import PROVIDER
+from source_usage_metering.providers.confluent.known_products import PRODUCTS, resource_type
+from source_usage_metering.records import (
+    Charge,
+    Organization,
+    Product,
+    Ref,
+    Resource,
+    UsageRecord,
+    Workspace,
+    entity_fields,
+)
 from source_usage_metering.windows import iso_or_none
 
-PROVIDER = "confluent"
 CURRENCY = "USD"  # Confluent documents every amount "in dollars"; the API has no currency field.
 _CRN_ORG = re.compile(r"organization=([^/]+)")
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]00:00:00(?:\.0+)?(?:Z|[+-]00:?00)?)?$")
@@ -30,7 +39,7 @@ class Tenant:
     @property
     def ref(self) -> Ref:
         """The organization as other records reference it."""
-        return {"id": ids.confluent_organization_id(self.org_id), "name": self.name}
+        return {"id": ids.organization_id(self.org_id), "name": self.name}
 
 
 class OddRow(ValueError):
@@ -50,60 +59,48 @@ def org_id_from_crn(resource_name: str | None) -> str | None:
 
 def to_organization(raw: Mapping[str, Any], *, include_remote_data: bool) -> Organization:
     """An `/org/v2/organizations` item."""
-    metadata = as_object(raw.get("metadata"))
-    record: Organization = {
-        "id": ids.confluent_organization_id(raw["id"]),
+    return {  # type: ignore[return-value]
+        "id": ids.organization_id(raw["id"]),
         "name": raw.get("display_name"),
-        "created_at": iso_or_none(metadata.get("created_at")),
-        "updated_at": iso_or_none(metadata.get("updated_at")),
-        "provider": PROVIDER,
-        "remote_id": raw["id"],
+        **_entity_fields(raw, include_remote_data=include_remote_data),
     }
-    if include_remote_data:
-        record["remote_data"] = dict(raw)
-    return record
 
 
 def to_bare_organization(tenant: Tenant) -> Organization:
     """The organization known only by its id (when `/org/v2/organizations` is not readable)."""
-    return {
-        "id": tenant.ref["id"],
-        "name": tenant.name,
-        "created_at": None,
-        "updated_at": None,
-        "provider": PROVIDER,
-        "remote_id": tenant.org_id,
-    }
+    return {"id": tenant.ref["id"], "name": tenant.name, **entity_fields(PROVIDER, tenant.org_id)}  # type: ignore[return-value]
 
 
 def to_workspace(raw: Mapping[str, Any], tenant: Tenant, *, include_remote_data: bool) -> Workspace:
     """An `/org/v2/environments` item; workspaces are Confluent environments."""
-    metadata = as_object(raw.get("metadata"))
-    record: Workspace = {
-        "id": ids.confluent_environment_id(tenant.org_id, raw["id"]),
+    return {  # type: ignore[return-value]
+        "id": ids.environment_id(tenant.org_id, raw["id"]),
         "name": raw.get("display_name"),
         "organization": tenant.ref,
-        "created_at": iso_or_none(metadata.get("created_at")),
-        "updated_at": iso_or_none(metadata.get("updated_at")),
-        "provider": PROVIDER,
-        "remote_id": raw["id"],
+        **_entity_fields(raw, include_remote_data=include_remote_data),
     }
-    if include_remote_data:
-        record["remote_data"] = dict(raw)
-    return record
+
+
+def _entity_fields(raw: Mapping[str, Any], *, include_remote_data: bool) -> dict[str, Any]:
+    """Times from an org/v2 object's `metadata`, its id and (optionally) the object itself."""
+    metadata = as_object(raw.get("metadata"))
+    return entity_fields(
+        PROVIDER,
+        raw["id"],
+        created_at=iso_or_none(metadata.get("created_at")),
+        updated_at=iso_or_none(metadata.get("updated_at")),
+        remote_data=raw if include_remote_data else None,
+    )
 
 
 def to_product(product: str) -> Product:
     """A catalogue product, or a product value the catalogue does not know (named by its value)."""
     known = PRODUCTS.get(product)
-    return {
-        "id": ids.product_id(PROVIDER, product),
+    return {  # type: ignore[return-value]
+        "id": ids.catalogue_product_id(product),
         "name": known.name if known else product,
         "description": known.description if known else None,
-        "created_at": None,
-        "updated_at": None,
-        "provider": PROVIDER,
-        "remote_id": product,
+        **entity_fields(PROVIDER, product),
     }
 
 
@@ -177,24 +174,24 @@ class LineMemo:
 
     def __post_init__(self) -> None:
         self.organization = self.tenant.ref
-        self.id_prefix = ids.confluent_cost_id_prefix(self.tenant.org_id)
+        self.id_prefix = ids.cost_id_prefix(self.tenant.org_id)
 
     def line_id(self, key: tuple) -> str:
-        """The id of the cost line of `key` (the same as `ids.confluent_cost_id`)."""
+        """The id of the cost line of `key` (the same as `ids.cost_id`)."""
         day, environment_id, resource_id, product, line_type = key
         head = self.id_heads.get(day)
         if head is None:
-            head = self.id_heads[day] = self.id_prefix + ids.id_part(day) + "|"
+            head = self.id_heads[day] = ids.cost_id_day(self.id_prefix, day)
         tail = self.id_tails.get(key[1:])
         if tail is None:
-            tail = self.id_tails[key[1:]] = ids.confluent_cost_id_tail(environment_id, resource_id, product, line_type)
+            tail = self.id_tails[key[1:]] = ids.cost_id_tail(environment_id, resource_id, product, line_type)
         return head + tail
 
     def product_ref(self, product: Any) -> Ref | None:
         """The product as usage records reference it (None without a product)."""
         if product not in self.products:
             self.products[product] = (
-                {"id": ids.product_id(PROVIDER, product), "name": _product_name(product)} if product else None
+                {"id": ids.catalogue_product_id(product), "name": _product_name(product)} if product else None
             )
         return self.products[product]
 
@@ -269,7 +266,7 @@ def _resources(resource: Mapping[str, Any], tenant: Tenant, environment_names: M
     workspace: Ref | None = None
     if environment_id:
         workspace = {
-            "id": ids.confluent_environment_id(tenant.org_id, environment_id),
+            "id": ids.environment_id(tenant.org_id, environment_id),
             "name": environment_names.get(environment_id),
         }
     return [

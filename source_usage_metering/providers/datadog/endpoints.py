@@ -1,4 +1,4 @@
-"""Datadog endpoints as CDK HTTP sub-streams: raw objects out.
+"""Datadog endpoints as CDK HTTP sub-streams: raw objects out, and their paginator.
 
 API references: https://docs.datadoghq.com/api/latest/usage-metering/ and
 https://docs.datadoghq.com/api/latest/organizations/. Usage and cost endpoints answer only parent-level orgs;
@@ -13,10 +13,10 @@ from typing import Any
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 
-from source_usage_metering.errors import ProviderError
-from source_usage_metering.http.base_stream import ProviderHttpStream
+from source_usage_metering.errors import RefusalReason
+from source_usage_metering.http.endpoint import ProviderEndpoint
 from source_usage_metering.http.error_mapping import BodyRule
-from source_usage_metering.http.pagination import next_record_id
+from source_usage_metering.http.pagination import guard_token
 
 HOURLY_PAGE_LIMIT = 500  # the API's maximum: fewest requests
 NON_PARENT = "non-parent org keys"
@@ -28,7 +28,15 @@ HINTS = {
 COST_HINT_403 = "the application key lacks the billing_read permission (cost needs usage_read and billing_read)"
 
 
-class DatadogEndpoint(ProviderHttpStream):
+def next_record_id(body: Any, previous: str | None, endpoint: str) -> str | None:
+    """`meta.pagination.next_record_id`; `meta` is absent on the last page."""
+    meta = body.get("meta") if isinstance(body, dict) else None
+    pagination = meta.get("pagination") if isinstance(meta, dict) else None
+    token = pagination.get("next_record_id") if isinstance(pagination, dict) else None
+    return guard_token(token if isinstance(token, str) else None, previous, endpoint)
+
+
+class DatadogEndpoint(ProviderEndpoint):
     """Common `data` extraction and the `Accept` header Datadog's own clients send."""
 
     hints = HINTS
@@ -47,12 +55,7 @@ class DatadogEndpoint(ProviderHttpStream):
 
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
         """The `data` items; a body without a `data` list is a malformed answer."""
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            raise ProviderError(
-                self.account.label, self.endpoint, "answer has no 'data' list", failure_type=FailureType.system_error
-            )
-        return [item for item in data if isinstance(item, dict)]
+        return self.data_items(body)
 
 
 class ValidateEndpoint(DatadogEndpoint):
@@ -73,7 +76,14 @@ class OrgEndpoint(DatadogEndpoint):
     path_template = "/api/v1/org"
     endpoint = "GET /api/v1/org"
     body_rules = (
-        BodyRule(403, "", ResponseAction.IGNORE, "needs the org_management permission; continuing without it", None),
+        BodyRule(
+            403,
+            "",
+            ResponseAction.IGNORE,
+            "needs the org_management permission; continuing without it",
+            None,
+            RefusalReason.PERMISSION,
+        ),
     )
 
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
@@ -110,9 +120,10 @@ class HourlyUsageEndpoint(DatadogEndpoint):
         return next_record_id(body, previous, self.endpoint)
 
 
+NON_PARENT_RULE = BodyRule(400, NON_PARENT, ResponseAction.IGNORE, NON_PARENT_SKIP, None, RefusalReason.NOT_PARENT_ORG)
 _COST_RULES = (
-    BodyRule(400, NON_PARENT, ResponseAction.IGNORE, NON_PARENT_SKIP, None),
-    BodyRule(403, "", ResponseAction.IGNORE, COST_HINT_403 + "; skipped", None),
+    NON_PARENT_RULE,
+    BodyRule(403, "", ResponseAction.IGNORE, COST_HINT_403 + "; skipped", None, RefusalReason.PERMISSION),
 )
 
 
@@ -147,6 +158,13 @@ class BillingDimensionMappingEndpoint(DatadogEndpoint):
     path_template = "/api/v2/usage/billing_dimension_mapping"
     endpoint = "GET /api/v2/usage/billing_dimension_mapping"
     body_rules = (
-        BodyRule(400, NON_PARENT, ResponseAction.IGNORE, NON_PARENT_SKIP, None),
-        BodyRule(403, "", ResponseAction.IGNORE, "needs the usage_read permission; using the built-in labels", None),
+        NON_PARENT_RULE,
+        BodyRule(
+            403,
+            "",
+            ResponseAction.IGNORE,
+            "needs the usage_read permission; using the built-in labels",
+            None,
+            RefusalReason.PERMISSION,
+        ),
     )

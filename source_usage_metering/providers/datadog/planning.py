@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from source_usage_metering.config import DatadogAccount, UsageMeteringConfig
+from source_usage_metering.config import UsageMeteringConfig
 from source_usage_metering.providers.base import Partition, UsageSlice
+from source_usage_metering.providers.datadog.account import DatadogAccount
 from source_usage_metering.windows import Window, add_months, at_midnight, fixed_slices, month_start, sync_range
 
 MULTI_ORG_WINDOW = timedelta(hours=24)  # "up to 24 hours of hourly usage data for multiple organizations"

@@ -8,12 +8,12 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from source_usage_metering import ids
-from source_usage_metering.providers.datadog.catalogue import BILLING_DIMENSIONS, PRODUCT_FAMILIES
-from source_usage_metering.records import Charge, Organization, Product, Ref, UsageRecord
+from source_usage_metering.providers.datadog import ids
+from source_usage_metering.providers.datadog.ids import PROVIDER
+from source_usage_metering.providers.datadog.known_products import BILLING_DIMENSIONS, PRODUCT_FAMILIES
+from source_usage_metering.records import Charge, Organization, Product, Ref, UsageRecord, entity_fields
 from source_usage_metering.windows import iso, iso_or_none, parse_iso
 
-PROVIDER = "datadog"
 SPLIT_CHARGE_TYPES = ("committed", "on_demand")
 HOUR = timedelta(hours=1)
 
@@ -34,39 +34,33 @@ class Tenant:
 
 def organization_ref(site: str, public_id: str, name: str | None) -> Ref:
     """An organization as usage records reference it."""
-    return {"id": ids.datadog_organization_id(site, public_id), "name": name}
+    return {"id": ids.organization_id(site, public_id), "name": name}
 
 
 def to_organization(raw: Mapping[str, Any], site: str, *, include_remote_data: bool) -> Organization:
     """An `/api/v1/org` item (the keys' own org): it carries `created`, never an update time."""
-    record: Organization = {
-        "id": ids.datadog_organization_id(site, raw["public_id"]),
+    return {  # type: ignore[return-value]
+        "id": ids.organization_id(site, raw["public_id"]),
         "name": raw.get("name"),
-        "created_at": iso_or_none(raw.get("created")),
-        "updated_at": None,
-        "provider": PROVIDER,
-        "remote_id": raw["public_id"],
+        **entity_fields(
+            PROVIDER,
+            raw["public_id"],
+            created_at=iso_or_none(raw.get("created")),
+            remote_data=raw if include_remote_data else None,
+        ),
     }
-    if include_remote_data:
-        record["remote_data"] = dict(raw)
-    return record
 
 
 def to_seen_organization(attributes: Mapping[str, Any], site: str, *, include_remote_data: bool) -> Organization:
     """An org known only from usage or cost rows (child orgs are listed nowhere else)."""
     public_id = attributes["public_id"]
-    record: Organization = {
-        "id": ids.datadog_organization_id(site, public_id),
+    keys = ("org_name", "public_id", "region", "account_name", "account_public_id")
+    remote_data = {key: attributes.get(key) for key in keys} if include_remote_data else None
+    return {  # type: ignore[return-value]
+        "id": ids.organization_id(site, public_id),
         "name": attributes.get("org_name"),
-        "created_at": None,
-        "updated_at": None,
-        "provider": PROVIDER,
-        "remote_id": public_id,
+        **entity_fields(PROVIDER, public_id, remote_data=remote_data),
     }
-    if include_remote_data:
-        keys = ("org_name", "public_id", "region", "account_name", "account_public_id")
-        record["remote_data"] = {key: attributes.get(key) for key in keys}
-    return record
 
 
 def family_name(family: str) -> str:
@@ -82,31 +76,22 @@ def dimension_name(product_name: str, labels: Mapping[str, str]) -> str:
 def to_family_product(family: str) -> Product:
     """An hourly usage product family."""
     known = family in PRODUCT_FAMILIES
-    return {
-        "id": ids.datadog_family_product_id(family),
+    return {  # type: ignore[return-value]
+        "id": ids.family_product_id(family),
         "name": family_name(family),
         "description": "Datadog hourly usage product family" + ("" if known else " (not in the built-in catalogue)"),
-        "created_at": None,
-        "updated_at": None,
-        "provider": PROVIDER,
-        "remote_id": family,
+        **entity_fields(PROVIDER, family),
     }
 
 
 def to_dimension_product(product_name: str, labels: Mapping[str, str], mapping_row: Any = None) -> Product:
     """A cost billing dimension (cost `charges[].product_name`)."""
-    record: Product = {
-        "id": ids.datadog_dimension_product_id(product_name),
+    return {  # type: ignore[return-value]
+        "id": ids.dimension_product_id(product_name),
         "name": dimension_name(product_name, labels),
         "description": "Datadog billing dimension (monthly cost)",
-        "created_at": None,
-        "updated_at": None,
-        "provider": PROVIDER,
-        "remote_id": product_name,
+        **entity_fields(PROVIDER, product_name, remote_data=mapping_row),
     }
-    if mapping_row is not None:
-        record["remote_data"] = dict(mapping_row)
-    return record
 
 
 def mapping_labels(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -168,9 +153,9 @@ def row_head(site: str, attributes: Mapping[str, Any], heads: RowHeads) -> RowHe
 
 def _build_row_head(site: str, public_id: Any, org_name: Any, family: Any) -> RowHead:
     return RowHead(
-        prefix=ids.datadog_hourly_prefix(site, public_id, family),
+        prefix=ids.hourly_prefix(site, public_id, family),
         family=family,
-        product={"id": ids.datadog_family_product_id(family), "name": family_name(family)},
+        product={"id": ids.family_product_id(family), "name": family_name(family)},
         organization=organization_ref(site, public_id, org_name),
     )
 
@@ -247,10 +232,10 @@ def _hourly_id(head: RowHead, by_usage_type: dict[str, str], usage_type: Any, ho
     try:
         return by_usage_type[usage_type] + hour
     except KeyError:
-        by_usage_type[usage_type] = ids.datadog_hourly_id_head(head.prefix, usage_type)
+        by_usage_type[usage_type] = ids.hourly_id_head(head.prefix, usage_type)
         return by_usage_type[usage_type] + hour
     except TypeError:  # an unhashable usage type (odd payload): no memo
-        return ids.datadog_hourly_id(head.prefix, usage_type, hour)
+        return ids.hourly_id(head.prefix, usage_type, hour)
 
 
 @dataclass
@@ -345,9 +330,9 @@ def to_cost_record(
     total = line.amounts.get("total")
     functions = {c["last_aggregation_function"] for c in line.raw_charges if c.get("last_aggregation_function")}
     record: UsageRecord = {
-        "id": ids.datadog_cost_id(site, line.public_id, line.month, line.product_name),
+        "id": ids.cost_id(site, line.public_id, line.month, line.product_name),
         "product": {
-            "id": ids.datadog_dimension_product_id(line.product_name),
+            "id": ids.dimension_product_id(line.product_name),
             "name": dimension_name(line.product_name, labels),
         },
         "metric_name": "cost",

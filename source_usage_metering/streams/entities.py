@@ -1,4 +1,4 @@
-"""organizations, products and workspaces: small catalogues per account, incremental on `updated_at`.
+"""organizations, products and workspaces: the entities of each account, incremental on `updated_at`.
 
 Records the provider gives no `updated_at` are always emitted; the others only when newer than the cursor.
 """
@@ -14,7 +14,7 @@ from source_usage_metering.providers.base import UsageProvider
 from source_usage_metering.streams.base import UnifiedStream
 
 
-class CatalogStream(UnifiedStream):
+class EntityStream(UnifiedStream):
     """One slice per account; the cursor of each account moves to the newest `updated_at` it returned."""
 
     cursor_field = "updated_at"
@@ -66,7 +66,7 @@ class CatalogStream(UnifiedStream):
         raise NotImplementedError
 
 
-class Organizations(CatalogStream):
+class Organizations(EntityStream):
     """Organizations of every account (Confluent orgs; Datadog parent and child orgs)."""
 
     name = "organizations"
@@ -76,7 +76,7 @@ class Organizations(CatalogStream):
         return provider.iter_organizations()
 
 
-class Workspaces(CatalogStream):
+class Workspaces(EntityStream):
     """Workspaces: Confluent environments (Datadog has none)."""
 
     name = "workspaces"
@@ -86,7 +86,7 @@ class Workspaces(CatalogStream):
         return provider.iter_workspaces()
 
 
-class Products(CatalogStream):
+class Products(EntityStream):
     """Provider product catalogues; a product shared by several accounts is emitted once per sync."""
 
     name = "products"

@@ -1,4 +1,4 @@
-"""The one project class between provider endpoints and the CDK's HttpStream."""
+"""`ProviderEndpoint`: one provider endpoint of one account, the one project class between it and the CDK."""
 
 from __future__ import annotations
 
@@ -8,23 +8,22 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 import requests
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.http import HttpStream
-from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
-from airbyte_cdk.sources.streams.http.exceptions import BaseBackoffException
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_usage_metering.config import Account
-from source_usage_metering.errors import ProviderError
+from source_usage_metering.config import AccountBase
+from source_usage_metering.errors import ProviderError, Refusal
 from source_usage_metering.http.backoff import ProviderBackoff
 from source_usage_metering.http.error_mapping import (
     CAUSES,
     MAX_RETRIES,
+    RETRY_ACTIONS,
+    BodyCache,
     BodyRule,
     ProviderErrorHandler,
-    error_detail,
-    parsed_json,
 )
 from source_usage_metering.http.pacing import RateLimitHeaderBudget
 
@@ -34,14 +33,14 @@ logger = logging.getLogger("airbyte")
 REQUEST_TIMEOUT_SECONDS = (30.0, 300.0)
 
 
-class ProviderHttpStream(HttpStream):
+class ProviderEndpoint(HttpStream):
     """A provider endpoint for one account: raw JSON objects out, CDK retries, backoff and error policy in.
 
     Subclasses set `path_template`, `endpoint` (as users read it, e.g. `GET /billing/v1/costs`), optional
     `hints` (status -> what the user should do) and `body_rules`, and implement `params`, `next_token` and
-    `extract`. Answers a rule resolves to IGNORE are recorded in `ignored` and yield no records. Pass the
-    account's shared `api_budget` (`UsageProvider.api_budget`) so every endpoint of the account paces together;
-    without one the endpoint paces alone.
+    `extract`. An answer a rule resolves to IGNORE yields no records and is kept in `refusals` (its reason and the
+    provider's message). Pass the account's shared `api_budget` (`UsageProvider.api_budget`) so every endpoint of
+    the account paces together; without one the endpoint paces alone.
     """
 
     primary_key = None
@@ -52,16 +51,17 @@ class ProviderHttpStream(HttpStream):
 
     def __init__(
         self,
-        account: Account,
+        account: AccountBase,
         authenticator: requests.auth.AuthBase,
         *,
         max_retries: int = MAX_RETRIES,
         api_budget: APIBudget | None = None,
     ) -> None:
         self.account = account
-        self.ignored: list[str] = []
+        self.refusals: list[Refusal] = []
         self._max_retries = max_retries
         self._previous_token: str | None = None
+        self._bodies = BodyCache()
         self._error_handler: ProviderErrorHandler | None = None
         super().__init__(authenticator=authenticator, api_budget=api_budget or RateLimitHeaderBudget())
 
@@ -83,7 +83,7 @@ class ProviderHttpStream(HttpStream):
         """Endpoints are read whole per slice; the unified streams own cursors and state."""
         return
 
-    def get_error_handler(self) -> ErrorHandler:
+    def get_error_handler(self) -> ProviderErrorHandler:
         """The shared error policy, naming this account and endpoint."""
         if self._error_handler is None:
             self._error_handler = ProviderErrorHandler(
@@ -93,6 +93,7 @@ class ProviderHttpStream(HttpStream):
                 hints=self.hints,
                 body_rules=self.body_rules,
                 max_retries=self._max_retries,
+                bodies=self._bodies,
             )
         return self._error_handler
 
@@ -119,10 +120,10 @@ class ProviderHttpStream(HttpStream):
         return self.params(stream_slice or {}, (next_page_token or {}).get("token"))
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
-        """The next page's token, or None on the last page (or on an ignored answer)."""
+        """The next page's token, or None on the last page (or on a refused answer)."""
         if not response.ok:
             return None
-        token = self.next_token(parsed_json(response), self._previous_token)
+        token = self.next_token(self._bodies.json(response), self._previous_token)
         self._previous_token = token
         return {"token": token} if token else None
 
@@ -134,26 +135,28 @@ class ProviderHttpStream(HttpStream):
         stream_slice: Mapping[str, Any] | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
-        """Raw provider objects of one page; an ignored error answer yields none and is remembered."""
+        """Raw provider objects of one page; a refused answer yields none and is kept in `refusals`."""
         if not response.ok:
-            self.ignored.append(f"HTTP {response.status_code}: {error_detail(response) or 'no detail'}")
+            refusal = self.get_error_handler().last_refusal
+            if refusal is None:
+                problem = f"HTTP {response.status_code} was let through without a rule"
+                raise ProviderError(self.account.label, self.endpoint, problem, failure_type=FailureType.system_error)
+            self.refusals.append(refusal)
             return []
-        return self.extract(parsed_json(response))
+        return self.extract(self._bodies.json(response))
 
     def read_slice(self, stream_slice: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
         """Read every page of one request window."""
-        from airbyte_cdk.models import SyncMode
-
         self._previous_token = None
         try:
             yield from self.read_records(sync_mode=SyncMode.full_refresh, stream_slice=stream_slice)
         except AirbyteTracedException as error:
-            if isinstance(getattr(error, "_exception", None), BaseBackoffException):
+            if self.get_error_handler().last_action in RETRY_ACTIONS:
                 raise self._retries_exhausted(error) from None
             raise
 
     def _retries_exhausted(self, error: AirbyteTracedException) -> ProviderError:
-        """The CDK gave up retrying: say where, why and what kind of failure it is."""
+        """The CDK gave up retrying (the last answer was still to be retried): say where, why and what kind."""
         handler = self.get_error_handler()
         failure_type = error.failure_type or FailureType.transient_error
         attempts = max(handler.failures_in_a_row, 1)
@@ -162,6 +165,20 @@ class ProviderHttpStream(HttpStream):
             f"last: {handler.last_problem or 'no answer'}"
         )
         return ProviderError(self.account.label, self.endpoint, problem, failure_type=failure_type)
+
+    def data_items(self, body: Any, *, null_is_empty: bool = False) -> list[Mapping[str, Any]]:
+        """The objects of a body's `data` list.
+
+        Raises:
+            ProviderError: when the body has no `data` list (a malformed answer, never taken as "no data").
+        """
+        data = body.get("data") if isinstance(body, dict) else None
+        if data is None and null_is_empty and isinstance(body, dict) and "data" in body:
+            data = []
+        if not isinstance(data, list):
+            problem = "answer has no 'data' list" if data is None else f"'data' is a {type(data).__name__}, not a list"
+            raise ProviderError(self.account.label, self.endpoint, problem, failure_type=FailureType.system_error)
+        return [item for item in data if isinstance(item, dict)]
 
     @abstractmethod
     def params(self, stream_slice: Mapping[str, Any], page_token: str | None) -> MutableMapping[str, Any]:
