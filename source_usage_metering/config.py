@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from source_usage_metering.errors import ConfigError
@@ -29,11 +29,12 @@ class AccountBase:
     name: str | None
     api_url: str
     provider: str
+    key_field: ClassVar[str]  # the field naming the credential (e.g. `api_key`); its secret stays apart
 
     @property
     def key_id(self) -> str:
         """What tells two credentials of one provider and host apart (compared only, never printed)."""
-        raise NotImplementedError
+        return str(getattr(self, self.key_field))
 
     @property
     def label(self) -> str:

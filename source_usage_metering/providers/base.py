@@ -6,9 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module, resources
 from typing import Any, Generic, TypeVar
 
 import requests
+import yaml
 
 from source_usage_metering.config import AccountBase, UsageMeteringConfig
 from source_usage_metering.http.endpoint import ProviderEndpoint
@@ -41,6 +43,29 @@ class ProviderSpec:
     secret_fields: tuple[str, ...]
     allowed_hosts: tuple[str, ...]
     load_provider: Callable[[], type[UsageProvider]]
+
+
+def package_spec(package: str, *, provider_class: str) -> ProviderSpec:
+    """The `ProviderSpec` of a provider package in the shared layout.
+
+    The package holds `account.py` (`NAME`, `parse_account`, `SECRET_FIELDS`, `ALLOWED_HOSTS`), `spec.yaml` (its
+    `accounts[]` item schema) and `provider.py` (the `UsageProvider` subclass named `provider_class`, imported only
+    when an account of the provider is read).
+    """
+    account = import_module(f"{package}.account")
+    fragment = yaml.safe_load(resources.files(package).joinpath("spec.yaml").read_text())
+
+    def load_provider() -> type[UsageProvider]:
+        return getattr(import_module(f"{package}.provider"), provider_class)
+
+    return ProviderSpec(
+        name=account.NAME,
+        parse_account=account.parse_account,
+        spec_fragment=fragment,
+        secret_fields=tuple(account.SECRET_FIELDS),
+        allowed_hosts=tuple(account.ALLOWED_HOSTS),
+        load_provider=load_provider,
+    )
 
 
 @dataclass(frozen=True)

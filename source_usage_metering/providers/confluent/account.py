@@ -1,18 +1,15 @@
-"""A Confluent Cloud account: its config item, parser, spec fragment, secrets and hosts."""
+"""A Confluent Cloud account: its config item, parser, secrets and hosts (its spec fragment is `spec.yaml`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
-
-import yaml
+from typing import Any, ClassVar, Literal
 
 from source_usage_metering.config import AccountBase, api_url, optional_str, secret
 
 API_URL = "https://api.confluent.cloud"
+NAME = "confluent"
 SECRET_FIELDS = ("api_key", "api_secret")
 ALLOWED_HOSTS = ("api.confluent.cloud",)
 
@@ -27,11 +24,7 @@ class ConfluentAccount(AccountBase):
     api_secret: str
     api_url: str = API_URL
     provider: Literal["confluent"] = "confluent"
-
-    @property
-    def key_id(self) -> str:
-        """The Cloud API key (its id; the secret stays apart)."""
-        return self.api_key
+    key_field: ClassVar[str] = "api_key"
 
 
 def parse_account(index: int, item: Mapping[str, Any]) -> ConfluentAccount:
@@ -48,9 +41,3 @@ def parse_account(index: int, item: Mapping[str, Any]) -> ConfluentAccount:
         api_secret=secret(item, path, "api_secret"),
         api_url=api_url(item, path, API_URL),
     )
-
-
-@cache
-def spec_fragment() -> dict[str, Any]:
-    """The `accounts[]` item schema of a Confluent Cloud account (`spec.yaml` beside this module)."""
-    return yaml.safe_load(resources.files(__package__).joinpath("spec.yaml").read_text())

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from source_usage_metering.ids import id_part, join_id, product_id
-
-PROVIDER = "confluent"
+from source_usage_metering.providers.confluent.account import NAME as PROVIDER
 
 
 def organization_id(org_id: str) -> str:

@@ -1,15 +1,11 @@
-"""A Datadog account: its config item, parser, spec fragment, secrets and hosts."""
+"""A Datadog account: its config item, parser, secrets and hosts (its spec fragment is `spec.yaml`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
-
-import yaml
+from typing import Any, ClassVar, Literal
 
 from source_usage_metering.config import AccountBase, api_url, is_int, optional_str, secret
 from source_usage_metering.errors import ConfigError
@@ -27,6 +23,7 @@ SITES = (
     "us2.ddog-gov.com",
 )
 DEFAULT_SITE = "datadoghq.com"
+NAME = "datadog"
 SECRET_FIELDS = ("api_key", "application_key")
 ALLOWED_HOSTS = tuple(f"api.{site}" for site in SITES)
 DEFAULT_HOURLY_USAGE_DAYS = 7
@@ -48,11 +45,7 @@ class DatadogAccount(AccountBase):
     include_child_orgs: bool | None = None
     hourly_usage_days: int = DEFAULT_HOURLY_USAGE_DAYS
     provider: Literal["datadog"] = "datadog"
-
-    @property
-    def key_id(self) -> str:
-        """The API key (the application key is a second secret of the same org)."""
-        return self.api_key
+    key_field: ClassVar[str] = "api_key"
 
 
 def parse_account(index: int, item: Mapping[str, Any]) -> DatadogAccount:
@@ -90,9 +83,3 @@ def parse_account(index: int, item: Mapping[str, Any]) -> DatadogAccount:
         include_child_orgs=child_orgs,
         hourly_usage_days=days,
     )
-
-
-@cache
-def spec_fragment() -> dict[str, Any]:
-    """The `accounts[]` item schema of a Datadog account (`spec.yaml` beside this module)."""
-    return yaml.safe_load(resources.files(__package__).joinpath("spec.yaml").read_text())

@@ -6,8 +6,7 @@ Public ids are unique per site, so every org-scoped id carries the site.
 from __future__ import annotations
 
 from source_usage_metering.ids import id_part, join_id, product_id
-
-PROVIDER = "datadog"
+from source_usage_metering.providers.datadog.account import NAME as PROVIDER
 
 
 def organization_id(site: str, public_id: str) -> str:
