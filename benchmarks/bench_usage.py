@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -41,6 +43,9 @@ CONNECTOR = (
     if CONSOLE_SCRIPT.exists()
     else [PYTHON, "-c", "from source_usage_metering.run import run; run()"]
 )
+# The same interpreter and libraries, the connector's code as of another commit (`--baseline`): a change's effect
+# measured in one run, against the same emulator and machine load.
+BASELINE_CONNECTOR = [PYTHON, "-c", "from source_usage_metering.run import run; run()"]
 PACED_MONTHS = {"confluent": 12, "datadog": 1}  # enough requests to spend several windows
 PACED_WINDOW_S = 5.0
 PACED_WINDOWS = 4  # the budget is set so that the run needs about this many windows
@@ -80,6 +85,7 @@ class Bench:
         self.rows: dict[tuple[str, int, str], Row] = {}
         self.catalog = self._write("usage_catalog.json", usage_catalog())
         self.bare_catalog = self._write("bare_catalog.json", bare_catalog())
+        self.baseline = checkout_baseline(args.baseline, workdir / "baseline") if args.baseline else None
         self.competitor = (
             Competitor.prepare(Path(args.competitor_dir).resolve(), workdir / "competitor")
             if args.competitor_dir
@@ -106,6 +112,9 @@ class Bench:
                           self.bare_catalog], "airbyte"),
             "floor": ([PYTHON, "-m", "benchmarks.floor", "--config", off], "lines"),
         }  # fmt: skip
+        if self.baseline is not None:
+            targets[f"ours@{self.args.baseline}"] = ([*BASELINE_CONNECTOR, "read", "--config", off, "--catalog",
+                                                      self.catalog], "airbyte")  # fmt: skip
         if self.competitor and provider == "datadog" and history.months == 1:
             account = connector_config(self.emulator, provider, history, remote_data=False)["accounts"][0]
             workdir = self.workdir / "competitor"
@@ -116,7 +125,8 @@ class Bench:
     def measure(self, key: tuple[str, int, str], command: list[str], kind: str) -> Measured:
         """One run; requests, records served and 429s from the emulator's counters."""
         self.emulator.reset_stats()
-        measured = run_measured(command, kind=kind)
+        env = baseline_env(self.baseline) if key[2].startswith("ours@") else None
+        measured = run_measured(command, kind=kind, env=env)
         stats = self.emulator.stats()
         if measured.returncode != 0:
             raise SystemExit(f"{key} failed (exit {measured.returncode}):\n{measured.stderr_tail}")
@@ -204,6 +214,21 @@ class Bench:
         return result
 
 
+def checkout_baseline(revision: str, where: Path) -> Path:
+    """The package source of `revision` (git archive into `where/<revision>`), for the `ours@<revision>` target."""
+    target = where / revision
+    if not (target / "source_usage_metering").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", revision, "source_usage_metering"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def baseline_env(source_root: Path | None) -> dict[str, str] | None:
+    """This environment with the baseline's package first on the import path."""
+    return None if source_root is None else {**os.environ, "PYTHONPATH": str(source_root)}
+
+
 def medians(runs: list[Measured]) -> dict[str, Any]:
     """Median wall, CPU and peak RSS of some runs, and whether all succeeded."""
     return {
@@ -229,6 +254,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--competitor-dir", default=None, help="perf-anchor directory (optional)")
     parser.add_argument("--competitor-asis-days", type=int, default=3, help="days read by the sleeping competitor")
     parser.add_argument("--skip", default="", help="comma list of: pacing, startup")
+    parser.add_argument("--baseline", default=None, help="also run the connector as of this git revision (ours@REV)")
     parser.add_argument("--json", default=None, help="also write every measurement here")
     parser.add_argument("--workdir", default=str(Path.home() / ".cache" / "source-usage-metering" / "bench"),
                         help="configs, and the competitor's venvs (kept between runs)")  # fmt: skip
