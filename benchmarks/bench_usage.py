@@ -85,7 +85,7 @@ class Bench:
         self.rows: dict[tuple[str, int, str], Row] = {}
         self.catalog = self._write("usage_catalog.json", usage_catalog())
         self.bare_catalog = self._write("bare_catalog.json", bare_catalog())
-        self.baseline = checkout_baseline(args.baseline, workdir / "baseline") if args.baseline else None
+        self.baselines = {rev: checkout_baseline(rev, workdir / "baseline") for rev in args.baseline}
         self.competitor = (
             Competitor.prepare(Path(args.competitor_dir).resolve(), workdir / "competitor")
             if args.competitor_dir
@@ -112,9 +112,9 @@ class Bench:
                           self.bare_catalog], "airbyte"),
             "floor": ([PYTHON, "-m", "benchmarks.floor", "--config", off], "lines"),
         }  # fmt: skip
-        if self.baseline is not None:
-            targets[f"ours@{self.args.baseline}"] = ([*BASELINE_CONNECTOR, "read", "--config", off, "--catalog",
-                                                      self.catalog], "airbyte")  # fmt: skip
+        for revision in self.baselines:
+            targets[f"ours@{revision}"] = ([*BASELINE_CONNECTOR, "read", "--config", off, "--catalog",
+                                            self.catalog], "airbyte")  # fmt: skip
         if self.competitor and provider == "datadog" and history.months == 1:
             account = connector_config(self.emulator, provider, history, remote_data=False)["accounts"][0]
             workdir = self.workdir / "competitor"
@@ -125,7 +125,7 @@ class Bench:
     def measure(self, key: tuple[str, int, str], command: list[str], kind: str) -> Measured:
         """One run; requests, records served and 429s from the emulator's counters."""
         self.emulator.reset_stats()
-        env = baseline_env(self.baseline) if key[2].startswith("ours@") else None
+        env = baseline_env(self.baselines[key[2][5:]]) if key[2].startswith("ours@") else None
         measured = run_measured(command, kind=kind, env=env)
         stats = self.emulator.stats()
         if measured.returncode != 0:
@@ -224,9 +224,9 @@ def checkout_baseline(revision: str, where: Path) -> Path:
     return target
 
 
-def baseline_env(source_root: Path | None) -> dict[str, str] | None:
+def baseline_env(source_root: Path) -> dict[str, str]:
     """This environment with the baseline's package first on the import path."""
-    return None if source_root is None else {**os.environ, "PYTHONPATH": str(source_root)}
+    return {**os.environ, "PYTHONPATH": str(source_root)}
 
 
 def medians(runs: list[Measured]) -> dict[str, Any]:
@@ -254,7 +254,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--competitor-dir", default=None, help="perf-anchor directory (optional)")
     parser.add_argument("--competitor-asis-days", type=int, default=3, help="days read by the sleeping competitor")
     parser.add_argument("--skip", default="", help="comma list of: pacing, startup")
-    parser.add_argument("--baseline", default=None, help="also run the connector as of this git revision (ours@REV)")
+    parser.add_argument("--baseline", action="append", default=[], metavar="REV",
+                        help="also run the connector as of this git revision (ours@REV); repeatable")  # fmt: skip
     parser.add_argument("--json", default=None, help="also write every measurement here")
     parser.add_argument("--workdir", default=str(Path.home() / ".cache" / "source-usage-metering" / "bench"),
                         help="configs, and the competitor's venvs (kept between runs)")  # fmt: skip
