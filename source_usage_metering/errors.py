@@ -71,6 +71,8 @@ class RefusalReason(Enum):
     PERMISSION = "permission"  # the credentials may not read this (403)
     BEYOND_HISTORY = "beyond_history"  # the window is older than the provider keeps
     NOT_PARENT_ORG = "not_parent_org"  # a parent-organization-only endpoint answered child-org keys
+    WINDOW_REFUSED = "window_refused"  # another 400 on a windowed request (the window is narrowed)
+    UNAVAILABLE = "unavailable"  # an optional endpoint answered 4xx (the provider goes on without it)
 
 
 @dataclass(frozen=True)

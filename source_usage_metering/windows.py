@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -115,3 +115,25 @@ def iso_or_none(value: object) -> str | None:
         return iso(parse_iso(value))
     except ValueError:
         return None
+
+
+def day_boundaries(window: Window) -> list[datetime]:
+    """Midnights from the window's start to its end (both included); the window starts and ends at midnight."""
+    return _boundaries(window, lambda moment: moment + timedelta(days=1))
+
+
+def hour_boundaries(window: Window) -> list[datetime]:
+    """Hours from the window's start to its end (both included)."""
+    return _boundaries(window, lambda moment: moment + timedelta(hours=1))
+
+
+def month_boundaries(window: Window) -> list[datetime]:
+    """Month starts from the window's start to its end (both included); the window starts on a month start."""
+    return _boundaries(window, lambda moment: add_months(moment, 1))
+
+
+def _boundaries(window: Window, step: Callable[[datetime], datetime]) -> list[datetime]:
+    points = [window.start]
+    while points[-1] < window.end:
+        points.append(min(step(points[-1]), window.end))
+    return points

@@ -45,3 +45,61 @@ def mock_costs(http: requests_mock.Mocker, pages_by_start: dict[str, list[Any]],
 def two_page_costs() -> list[Any]:
     """The realistic two-page day (tiers, PROMO_CREDIT, SUPPORT, unknown product, deleted environment)."""
     return [payload("confluent/billing_costs__page1"), payload("confluent/billing_costs__last_page_empty_next")]
+
+
+def mock_costs_by_day(
+    http: requests_mock.Mocker,
+    rows_by_day: dict[str, list[dict[str, Any]]],
+    *,
+    refuse_before: str | None = None,
+    refusal: tuple[int, Any] | None = None,
+    refuse_days: frozenset[str] = frozenset(),
+    base: str = CONFLUENT_URL,
+) -> None:
+    """`/billing/v1/costs` as the real API behaves: one page with the rows of the window's days.
+
+    A window starting before `refuse_before`, or holding a day of `refuse_days`, is answered `refusal`
+    (status, body): the provider refuses by how old the start is (or, for `refuse_days`, a day it cannot serve).
+    """
+
+    def answer(request: Any, context: Any) -> Any:
+        start, end = request.qs["start_date"][0], request.qs["end_date"][0]
+        days = [day for day in sorted(rows_by_day) if start <= day < end]
+        asked = _days_between(start, end)
+        if refusal and ((refuse_before and start < refuse_before) or refuse_days & set(asked)):
+            context.status_code = refusal[0]
+            return refusal[1]
+        return {**EMPTY_COSTS, "data": [row for day in days for row in rows_by_day[day]]}
+
+    http.get(f"{base}/billing/v1/costs", json=answer)
+
+
+def _days_between(start: str, end: str) -> list[str]:
+    from datetime import date, timedelta
+
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days)]
+
+
+def cost_row(day: str, amount: float, **fields: Any) -> dict[str, Any]:
+    """A realistic daily cost row (a Kafka cluster's CKUs) of `amount` dollars."""
+    from datetime import date, timedelta
+
+    end = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    row = {
+        "amount": amount,
+        "discount_amount": 0,
+        "original_amount": amount,
+        "end_date": end,
+        "start_date": day,
+        "granularity": "DAILY",
+        "line_type": "KAFKA_NUM_CKUS",
+        "network_access_type": "INTERNET",
+        "price": amount / 24,
+        "product": "KAFKA",
+        "quantity": 24,
+        "unit": "CKU-hour",
+        "resource": {"display_name": "prod-cluster", "environment": {"id": "env-zmz2zd"}, "id": "lkc-0j2yjp"},
+    }
+    row.update(fields)
+    return row

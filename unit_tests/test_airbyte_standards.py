@@ -70,8 +70,8 @@ class TestAirbyteStandardTests(standard_tests.SourceTestSuiteBase):
     connector = SourceUsageMetering
 
 
-def test_abnormal_state_from_the_future_reads_no_usage_and_keeps_every_cursor() -> None:
-    """acceptance-test-config's incremental files: a future cursor in each partition leaves nothing to re-read."""
+def test_abnormal_state_from_the_future_is_pulled_back_and_read_again(http: requests_mock.Mocker) -> None:
+    """acceptance-test-config's future state: a cursor after now would read nothing forever, so it is not trusted."""
     config = json.loads((ROOT / "integration_tests" / "sample_config.json").read_text())
     catalog = ConfiguredAirbyteCatalogSerializer.load(
         json.loads((ROOT / "integration_tests" / "configured_catalog.json").read_text())
@@ -81,7 +81,11 @@ def test_abnormal_state_from_the_future_reads_no_usage_and_keeps_every_cursor() 
     output = read(SourceUsageMetering(), config, catalog, [AirbyteStateMessageSerializer.load(m) for m in future])
 
     assert not output.errors
-    assert [r for r in output.records if r.record.stream == "usage"] == []
-    saved = {m["stream"]["stream_descriptor"]["name"]: m["stream"]["stream_state"] for m in future}
+    assert output.is_in_logs("lies after now")
+    costs = [r for r in http.request_history if r.path == "/billing/v1/costs"]
+    assert ("2026-11-19", "2026-11-21") in {(r.qs["start_date"][0], r.qs["end_date"][0]) for r in costs}
+    assert len([r for r in output.records if r.record.stream == "organizations"]) > 0
     final = {m.state.stream.stream_descriptor.name: m.state.stream.stream_state for m in output.state_messages}
-    assert final["usage"].states == saved["usage"]["states"]
+    cursors = [entry["cursor"] for entry in final["usage"].states]
+    assert cursors
+    assert all(value < "2099" for cursor in cursors for value in cursor.values())

@@ -211,3 +211,7 @@ def test_examples_and_defaults_are_valid_values_of_their_field() -> None:
         for value in [*prop.get("examples", []), *([prop["default"]] if "default" in prop else [])]:
             errors = [error.message for error in jsonschema.Draft7Validator(schema).iter_errors(value)]
             assert not errors, f"{where}.{name}: {value!r}: {errors}"
+
+
+def test_the_acceptance_tests_spec_file_is_the_assembled_spec() -> None:
+    assert json.loads((ROOT / "integration_tests" / "spec.json").read_text()) == spec_document()

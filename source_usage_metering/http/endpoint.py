@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -33,6 +35,37 @@ logger = logging.getLogger("airbyte")
 REQUEST_TIMEOUT_SECONDS = (30.0, 300.0)
 
 
+def provider_time(response: requests.Response) -> datetime | None:
+    """The provider's clock when it answered (the `Date` header, RFC 9110), or None when absent or unreadable."""
+    value = response.headers.get("Date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.astimezone(timezone.utc) if moment.tzinfo else None
+
+
+def data_list_problem(body: Any) -> str | None:
+    """What keeps a JSON body from being a `{"data": [...]}` page, or None.
+
+    A body with `errors` is not a page even when it has `data` (observed: `{"errors": [...], "data": null}` from a
+    billing backend timeout).
+    """
+    if not isinstance(body, dict):
+        return f"the answer is a {type(body).__name__}, not an object"
+    errors = body.get("errors")
+    if errors:
+        return f"it carries errors ({str(errors)[:200]})"
+    data = body.get("data")
+    if data is None:
+        return "answer has no 'data' list" if "data" not in body else "its 'data' is null"
+    if not isinstance(data, list):
+        return f"'data' is a {type(data).__name__}, not a list"
+    return None
+
+
 class ProviderEndpoint(HttpStream):
     """A provider endpoint for one account: raw JSON objects out, CDK retries, backoff and error policy in.
 
@@ -56,9 +89,11 @@ class ProviderEndpoint(HttpStream):
         *,
         max_retries: int = MAX_RETRIES,
         api_budget: APIBudget | None = None,
+        on_provider_time: Callable[[datetime], None] | None = None,
     ) -> None:
         self.account = account
         self.refusals: list[Refusal] = []
+        self._on_provider_time = on_provider_time
         self._max_retries = max_retries
         self._previous_token: str | None = None
         self._bodies = BodyCache()
@@ -94,6 +129,7 @@ class ProviderEndpoint(HttpStream):
                 body_rules=self.body_rules,
                 max_retries=self._max_retries,
                 bodies=self._bodies,
+                page_problem=self.page_problem,
             )
         return self._error_handler
 
@@ -136,6 +172,10 @@ class ProviderEndpoint(HttpStream):
         next_page_token: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         """Raw provider objects of one page; a refused answer yields none and is kept in `refusals`."""
+        if self._on_provider_time is not None:
+            moment = provider_time(response)
+            if moment is not None:
+                self._on_provider_time(moment)
         if not response.ok:
             refusal = self.get_error_handler().last_refusal
             if refusal is None:
@@ -166,19 +206,23 @@ class ProviderEndpoint(HttpStream):
         )
         return ProviderError(self.account.label, self.endpoint, problem, failure_type=failure_type)
 
-    def data_items(self, body: Any, *, null_is_empty: bool = False) -> list[Mapping[str, Any]]:
-        """The objects of a body's `data` list.
+    def page_problem(self, body: Any) -> str | None:
+        """Why a 200 answer is not a page of this endpoint (it is then retried as transient), or None.
+
+        By default a page is an object with a `data` list and no `errors`.
+        """
+        return data_list_problem(body)
+
+    def data_items(self, body: Any) -> list[Mapping[str, Any]]:
+        """The objects of a page's `data` list (`page_problem` already refused anything else).
 
         Raises:
             ProviderError: when the body has no `data` list (a malformed answer, never taken as "no data").
         """
-        data = body.get("data") if isinstance(body, dict) else None
-        if data is None and null_is_empty and isinstance(body, dict) and "data" in body:
-            data = []
-        if not isinstance(data, list):
-            problem = "answer has no 'data' list" if data is None else f"'data' is a {type(data).__name__}, not a list"
+        problem = data_list_problem(body)
+        if problem:
             raise ProviderError(self.account.label, self.endpoint, problem, failure_type=FailureType.system_error)
-        return [item for item in data if isinstance(item, dict)]
+        return [item for item in body["data"] if isinstance(item, dict)]
 
     @abstractmethod
     def params(self, stream_slice: Mapping[str, Any], page_token: str | None) -> MutableMapping[str, Any]:

@@ -9,7 +9,7 @@ user-facing message names the account and endpoint.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -113,6 +113,7 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
         max_retries: int = MAX_RETRIES,
         max_seconds: int = MAX_RETRY_SECONDS,
         bodies: BodyCache | None = None,
+        page_problem: Callable[[Any], str | None] | None = None,
     ) -> None:
         super().__init__(
             logger, error_mapping=BASE_ERROR_MAPPING, max_retries=max_retries, max_time=timedelta(seconds=max_seconds)
@@ -122,6 +123,7 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
         self._hints = hints
         self._body_rules = body_rules
         self._bodies = bodies or BodyCache()
+        self._page_problem = page_problem
         self.failures_in_a_row = 0
         self.last_problem = ""
         self.last_action: ResponseAction | None = None
@@ -154,9 +156,14 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
             return self._resolve(ResponseAction.FAIL, FailureType.system_error, text)
         if response.ok:
             try:
-                self._bodies.json(response)
+                body = self._bodies.json(response)
             except (ValueError, TypeError):
                 text = f"HTTP {response.status_code} with a body that is not valid JSON"
+                return self._resolve(ResponseAction.RETRY, FailureType.transient_error, text)
+            problem = self._page_problem(body) if self._page_problem else None
+            if problem:
+                # A 200 that is not a page (observed: `{"data": null}`, with or without `errors`) is never "no data".
+                text = f"HTTP {response.status_code} that is not a page: {problem}"
                 return self._resolve(ResponseAction.RETRY, FailureType.transient_error, text)
             return super().interpret_response(response)
         detail = error_detail(response, self._bodies)

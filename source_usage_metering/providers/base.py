@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import import_module, resources
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import requests
 import yaml
@@ -19,7 +20,19 @@ from source_usage_metering.http.pacing import RateLimitHeaderBudget
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
 
 Partition = dict[str, str]
-CursorLookup = Callable[[Partition], datetime | None]
+
+
+class CursorLookup(Protocol):
+    """The saved cursors of this sync's state partitions."""
+
+    def __call__(self, partition: Partition) -> datetime | None:
+        """A partition's saved cursor, or None (first sync, or a full refresh)."""
+
+    def pull_back(self, partition: Partition, moment: datetime) -> None:
+        """Replace a partition's cursor with an earlier one (a cursor the provider cannot have served)."""
+
+
+logger = logging.getLogger("airbyte")
 AccountT = TypeVar("AccountT", bound=AccountBase)
 EndpointT = TypeVar("EndpointT", bound=ProviderEndpoint)
 
@@ -93,11 +106,16 @@ class SliceProgress:
 
     cursor_after: datetime
     held: bool = False
+    deferred: bool = False
 
     def hold_at(self, moment: datetime) -> None:
         """Never move the cursor past `moment` (for the rest of this sync, whatever later slices read)."""
         self.cursor_after = min(self.cursor_after, moment)
         self.held = True
+
+    def defer(self) -> None:
+        """Leave the cursor where it is for this slice only (a later slice may move it past this one)."""
+        self.deferred = True
 
 
 class UsageProvider(ABC, Generic[AccountT]):
@@ -119,6 +137,7 @@ class UsageProvider(ABC, Generic[AccountT]):
         self.now = now
         self.api_budget = RateLimitHeaderBudget()
         self.max_retries = max_retries
+        self.provider_now: datetime | None = None  # the provider's clock: the latest answer's `Date` header
         self.auth = self.authenticator()
 
     @abstractmethod
@@ -126,8 +145,44 @@ class UsageProvider(ABC, Generic[AccountT]):
         """The credentials of every request of this account (derived secrets registered for masking)."""
 
     def endpoint(self, endpoint: type[EndpointT]) -> EndpointT:
-        """An endpoint of this account, with its credentials, budget and retry bound."""
-        return endpoint(self.account, self.auth, api_budget=self.api_budget, max_retries=self.max_retries)
+        """An endpoint of this account, with its credentials, budget, retry bound and the provider clock's reader."""
+        return endpoint(
+            self.account,
+            self.auth,
+            api_budget=self.api_budget,
+            max_retries=self.max_retries,
+            on_provider_time=self._observe_provider_time,
+        )
+
+    def _observe_provider_time(self, moment: datetime) -> None:
+        self.provider_now = moment if self.provider_now is None else max(self.provider_now, moment)
+
+    def saved_cursor(self, cursors: CursorLookup, partition: Partition, *, pull_back_to: datetime) -> datetime | None:
+        """A partition's cursor; one later than now is pulled back to `pull_back_to` with a warning.
+
+        A cursor past now (a state edited by hand, a clock that was wrong) would read nothing, sync after sync.
+        """
+        cursor = cursors(partition)
+        if cursor is not None and cursor > self.now:
+            logger.warning(
+                "%s: the saved cursor %s of %s lies after now (%s): pulled back to %s; re-reading from there",
+                self.label,
+                cursor.isoformat(),
+                partition,
+                self.now.isoformat(),
+                pull_back_to.isoformat(),
+            )
+            cursors.pull_back(partition, pull_back_to)
+            return pull_back_to
+        return cursor
+
+    def finish_usage(self) -> None:
+        """Called once every usage slice of the account was read: raise what must fail the account after the rest.
+
+        Raises:
+            UsageMeteringError: when a refused window was not the edge of the provider's history, or every window
+                was refused (the cursor was held before them).
+        """
 
     @property
     def label(self) -> str:

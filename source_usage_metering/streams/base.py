@@ -109,6 +109,11 @@ class UnifiedStream(Stream, CheckpointMixin):
             }
             self._state_view = None
 
+    def replace_cursor_value(self, partition: Partition, value: str) -> None:
+        """Set a partition's cursor, earlier or later (only for a cursor the provider cannot have served)."""
+        self._states[partition_key(partition)] = {"partition": dict(partition), "cursor": {self.cursor_field: value}}
+        self._state_view = None
+
     def get_json_schema(self) -> Mapping[str, Any]:
         """The stream's static schema (discover needs no network); the CDK asks for it with every record."""
         if self._json_schema is None:

@@ -5,6 +5,7 @@ Records the provider gives no `updated_at` are always emitted; the others only w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -12,6 +13,9 @@ from airbyte_cdk.models import SyncMode
 
 from source_usage_metering.providers.base import UsageProvider
 from source_usage_metering.streams.base import UnifiedStream
+from source_usage_metering.windows import iso
+
+logger = logging.getLogger("airbyte")
 
 
 class EntityStream(UnifiedStream):
@@ -50,6 +54,15 @@ class EntityStream(UnifiedStream):
         provider = self._providers[stream_slice["account"]]
         partition = stream_slice["partition"]
         since = self.cursor_value(partition) if sync_mode == SyncMode.incremental else None
+        if since is not None and since > iso(provider.now):
+            logger.warning(
+                "%s: %s: the saved cursor %s lies after now: every record is read again",
+                provider.label,
+                self.name,
+                since,
+            )
+            self.replace_cursor_value(partition, iso(provider.now))
+            since = None
         newest = None
         for record in self.guarded(provider, self.iter_entities(provider), "all"):
             updated = record.get("updated_at")

@@ -48,8 +48,9 @@ class Usage(UnifiedStream):
                 self.account_failed(provider, error)
         self.progress.slices_planned = sum(len(planned) for _, planned in plans)
         for position, planned in plans:
+            provider = self._providers[position]
             for usage_slice in planned:
-                if self.is_failed(self._providers[position]):
+                if self.is_failed(provider):
                     break
                 yield {
                     "account": position,
@@ -59,7 +60,17 @@ class Usage(UnifiedStream):
                     "cursor_after": iso(usage_slice.cursor_after),
                     "params": usage_slice.params,
                 }
+            # The generator resumes here only once the account's last slice was read.
+            self._finish_account(provider)
         self.finish()
+
+    def _finish_account(self, provider: UsageProvider) -> None:
+        if self.is_failed(provider):
+            return
+        try:
+            provider.finish_usage()
+        except Exception as error:  # an account's failure is reported after every account was read
+            self.account_failed(provider, error)
 
     def _bounded(self, partition: Partition, progress: SliceProgress) -> str:
         """The cursor a completed slice allows, never past a point an earlier slice of the partition held back."""
@@ -69,12 +80,8 @@ class Usage(UnifiedStream):
             self._held_at[key] = min(self._held_at.get(key, value), value)
         return min(value, self._held_at.get(key, value))
 
-    def _cursor_lookup(self, incremental: bool):
-        def cursor_of(partition: Partition) -> datetime | None:
-            value = self.cursor_value(partition) if incremental else None
-            return parse_iso(value) if value else None
-
-        return cursor_of
+    def _cursor_lookup(self, incremental: bool) -> _Cursors:
+        return _Cursors(self, incremental)
 
     def read_records(
         self,
@@ -97,8 +104,23 @@ class Usage(UnifiedStream):
         window = f"{stream_slice['start'][:16]}..{stream_slice['end'][:16]}"
         progress = SliceProgress(usage_slice.cursor_after)
         completed = yield from self.guarded(provider, provider.iter_usage(usage_slice, progress), window)
-        if completed:
+        if completed and not progress.deferred:
             self.set_cursor_value(usage_slice.partition, self._bounded(usage_slice.partition, progress))
         estimate = self.progress.estimate()
         if estimate is not None:
             yield estimate
+
+
+class _Cursors:
+    """The usage stream's saved cursors as providers read them (`providers.base.CursorLookup`)."""
+
+    def __init__(self, stream: Usage, incremental: bool) -> None:
+        self._stream = stream
+        self._incremental = incremental
+
+    def __call__(self, partition: Partition) -> datetime | None:
+        value = self._stream.cursor_value(partition) if self._incremental else None
+        return parse_iso(value) if value else None
+
+    def pull_back(self, partition: Partition, moment: datetime) -> None:
+        self._stream.replace_cursor_value(partition, iso(moment))

@@ -48,6 +48,9 @@ class ItemsEndpoint(ProviderEndpoint):
     def next_token(self, body: Any, previous: str | None) -> str | None:
         return None
 
+    def page_problem(self, body: Any) -> str | None:
+        return None if isinstance(body, dict) and isinstance(body.get("items"), list) else "no 'items' list"
+
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
         return body["items"]
 

@@ -10,7 +10,7 @@ from source_usage_metering.http.error_mapping import MAX_RETRIES
 from unit_tests.confluent_api import mock_costs, mock_org_api
 from unit_tests.conftest import CONFLUENT_URL, ConfigBuilder, payload
 from unit_tests.http.fakes import BASE, ItemsEndpoint
-from unit_tests.read_helpers import read_source, records_of
+from unit_tests.read_helpers import final_state, read_source, records_of
 
 ITEMS = f"{BASE}/v1/items"
 OK = {"json": {"items": [{"id": 1}]}, "status_code": 200}
@@ -59,20 +59,26 @@ COSTS = f"{CONFLUENT_URL}/billing/v1/costs"
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        ([{"amount": 1.0}], "no 'data' list"),
+        ([{"amount": 1.0}], "the answer is a list, not an object"),
         ({"api_version": "v1", "kind": "CostList", "data": {"amount": 1.0}}, "'data' is a dict, not a list"),
-        ("a string", "no 'data' list"),
+        ("a string", "the answer is a str, not an object"),
+        ({"api_version": "v1", "kind": "CostList", "data": None}, "its 'data' is null"),
+        ({"errors": [{"detail": "billing backend timeout"}], "data": None}, "billing backend timeout"),
     ],
-    ids=["list-body", "data-object", "string-body"],
+    ids=["list-body", "data-object", "string-body", "data-null", "errors-and-data-null"],
 )
-def test_given_unexpected_body_type_then_sync_fails_naming_account_and_endpoint(http, body, says: str) -> None:
+def test_given_an_answer_that_is_not_a_page_then_retried_and_the_sync_fails_naming_the_endpoint(
+    http, body, says: str
+) -> None:
     mock_org_api(http)
     http.get(COSTS, json=body)
     output = read_source(ConfigBuilder().with_confluent().build(), "usage", expecting_exception=True)
     message = output.errors[-1].trace.error.message
     assert "accounts[0] (confluent: acme): GET /billing/v1/costs" in message
     assert says in message
-    assert len([r for r in http.request_history if r.url.startswith(COSTS)]) == 1  # not retried: not transient
+    assert "transient error: gave up after 7 failed attempts" in message
+    assert len([r for r in http.request_history if r.url.startswith(COSTS)]) == 7  # retried as transient
+    assert final_state(output, "usage").get("states", []) == []  # the cursor never passed the unread window
 
 
 def test_given_extra_fields_and_unknown_enum_values_then_record_kept_with_raw_values(http) -> None:

@@ -61,8 +61,8 @@ class ConfluentEndpoint(ProviderEndpoint):
         return next_page_token_from_url(body, previous, self.endpoint)
 
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
-        """The `data` items; a body without a `data` key is a malformed answer."""
-        return self.data_items(body, null_is_empty=True)
+        """The `data` items."""
+        return self.data_items(body)
 
 
 class OrganizationsEndpoint(ConfluentEndpoint):
@@ -104,4 +104,5 @@ class CostsEndpoint(ConfluentEndpoint):
             FailureType.system_error,
         ),
         PERMISSION_RULE,
+        BodyRule(400, "", ResponseAction.IGNORE, "window refused", None, RefusalReason.WINDOW_REFUSED),
     )

@@ -16,9 +16,10 @@ from typing import Any
 import requests
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
-from source_usage_metering.errors import PermissionDenied, ProviderError, RefusalReason
+from source_usage_metering.errors import PermissionDenied, ProviderError, Refusal, RefusalReason
 from source_usage_metering.http.auth import basic_auth
 from source_usage_metering.http.endpoint import ProviderEndpoint
+from source_usage_metering.narrowing import Narrowed, RefusalLedger, Refused, narrow
 from source_usage_metering.providers.base import CursorLookup, Partition, SliceProgress, UsageProvider, UsageSlice
 from source_usage_metering.providers.confluent import planning, transform
 from source_usage_metering.providers.confluent.account import ConfluentAccount
@@ -29,11 +30,13 @@ from source_usage_metering.providers.confluent.endpoints import (
 )
 from source_usage_metering.providers.confluent.known_products import PRODUCTS
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
-from source_usage_metering.windows import Window, at_midnight
+from source_usage_metering.windows import Window, at_midnight, day_boundaries
 
 logger = logging.getLogger("airbyte")
 
+COSTS = CostsEndpoint.endpoint
 ROLE_HINT = "Billing needs a Cloud API key with the OrganizationAdmin or BillingAdmin role (not a cluster key)."
+Rows = list[Mapping[str, Any]]
 
 
 class ConfluentProvider(UsageProvider[ConfluentAccount]):
@@ -43,8 +46,8 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._cost_reads_succeeded = False  # a usage window was read in this sync (later refusals are fatal)
-        self._newest_usage_end = at_midnight(self.now.date())
+        self._ledger = RefusalLedger()  # the usage windows' refusals of this sync
+        self._seen_products: dict[str, None] = {}  # product values of every cost row read in this sync
 
     def authenticator(self) -> requests.auth.AuthBase:
         """HTTP Basic with the Cloud API key and secret."""
@@ -52,31 +55,47 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
 
     @cached_property
     def tenant(self) -> transform.Tenant:
-        """The organization that owns the key: `/org/v2/organizations`, else the CRN of an environment."""
-        organizations = list(self._organizations_raw)
-        if organizations:
-            first = organizations[0]
-            return transform.Tenant(first["id"], first.get("display_name"))
-        for environment in self._environments_raw:
-            org_id = transform.org_id_from_crn(transform.as_object(environment.get("metadata")).get("resource_name"))
-            if org_id:
-                return transform.Tenant(org_id, None)
-        raise PermissionDenied(
-            self.label,
-            "GET /org/v2/organizations and GET /org/v2/environments",
-            "cannot tell which organization the key belongs to: neither organizations nor environments are "
-            "readable. The key needs the OrganizationAdmin role (or BillingAdmin plus EnvironmentAdmin).",
-        )
+        """The organization the key's data belongs to: named by the environments' CRNs, else the only one listed.
+
+        Raises:
+            PermissionDenied: when neither list is readable; ProviderError when the lists cannot tell.
+        """
+        organizations, environments = self._organizations_raw, self._environments_raw
+        try:
+            tenant = transform.tenant_of(organizations, environments)
+        except transform.TenantUnknown as unknown:
+            where = "GET /org/v2/organizations and GET /org/v2/environments"
+            if organizations or environments:
+                problem = f"cannot tell which organization the key belongs to: {unknown}"
+                raise ProviderError(self.label, where, problem) from None
+            raise PermissionDenied(
+                self.label,
+                where,
+                "cannot tell which organization the key belongs to: neither organizations nor environments are "
+                "readable. The key needs the OrganizationAdmin role (or BillingAdmin plus EnvironmentAdmin).",
+            ) from None
+        if organizations and organizations[0].get("id") != tenant.org_id:
+            logger.warning(
+                "%s: the key's data belongs to organization %s (its environments say so), not to %s listed first: "
+                "0.1.0 filed this account's records and state under %s; clear that organization's data (see the "
+                "CHANGELOG) and let this sync file it under %s",
+                self.label,
+                tenant.org_id,
+                organizations[0].get("id"),
+                organizations[0].get("id"),
+                tenant.org_id,
+            )
+        return tenant
 
     @cached_property
-    def _organizations_raw(self) -> list[Mapping[str, Any]]:
+    def _organizations_raw(self) -> Rows:
         return self._read_listing(OrganizationsEndpoint)
 
     @cached_property
-    def _environments_raw(self) -> list[Mapping[str, Any]]:
+    def _environments_raw(self) -> Rows:
         return self._read_listing(EnvironmentsEndpoint)
 
-    def _read_listing(self, endpoint_type: type[ProviderEndpoint]) -> list[Mapping[str, Any]]:
+    def _read_listing(self, endpoint_type: type[ProviderEndpoint]) -> Rows:
         endpoint = self.endpoint(endpoint_type)
         rows = [row for row in endpoint.read_slice({}) if row.get("id")]
         for refusal in endpoint.refusals:
@@ -91,66 +110,151 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
         """`{"provider": "confluent", "host": ..., "tenant": <org id>}`."""
         return {"provider": self.name, "host": self.account.host, "tenant": self.tenant.org_id}
 
+    def organizations_read(self) -> frozenset[str]:
+        """The organization this account reads (its record id)."""
+        return frozenset({self.tenant.ref["id"]})
+
     def check(self) -> None:
         """The key works (it names its organization) and can read billing (a one-day costs call)."""
         self.partition()
-        endpoint = self.endpoint(CostsEndpoint)
-        for _ in endpoint.read_slice(_cost_params(planning.check_day(self.now))):
-            break
-        if any(refusal.reason is RefusalReason.PERMISSION for refusal in endpoint.refusals):
-            raise PermissionDenied(self.label, endpoint.endpoint, "the key cannot read billing (403). " + ROLE_HINT)
+        answer = self._read_cost_window(planning.check_day(self.now))
+        if isinstance(answer, Refusal) and answer.reason is RefusalReason.PERMISSION:
+            raise PermissionDenied(self.label, COSTS, "the key cannot read billing (403). " + ROLE_HINT)
+        if isinstance(answer, Refusal):
+            raise ProviderError(self.label, COSTS, f"a recent day of costs was refused ({answer})")
 
     def iter_organizations(self) -> Iterable[Organization]:
-        """The key's organization, or its bare id when the org API is not readable."""
-        include = self.config.include_remote_data
-        if self._organizations_raw:
-            for raw in self._organizations_raw:
-                yield transform.to_organization(raw, include_remote_data=include)
+        """The key's organization (only it: another organization the key may list holds none of its data)."""
+        listed = [raw for raw in self._organizations_raw if raw["id"] == self.tenant.org_id]
+        if listed:
+            yield transform.to_organization(listed[0], include_remote_data=self.config.include_remote_data)
         else:
             yield transform.to_bare_organization(self.tenant)
 
     def iter_workspaces(self) -> Iterable[Workspace]:
-        """Every listed environment; deleted ones are not listed (their cost lines keep their ids)."""
+        """Every listed environment of the organization; deleted ones are not listed (their lines keep their ids)."""
         for raw in self._environments_raw:
             yield transform.to_workspace(raw, self.tenant, include_remote_data=self.config.include_remote_data)
 
     def iter_products(self) -> Iterable[Product]:
-        """The catalogue plus any product value in the most recent cost window."""
-        seen = list(PRODUCTS)
+        """The catalogue, the products of the most recent cost days and of every cost row read in this sync."""
+        seen = dict.fromkeys(PRODUCTS)
         for row in self._read_costs(planning.recent_products_window(self.now)):
-            product = row.get("product")
-            if isinstance(product, str) and product and product not in seen:
-                seen.append(product)
+            seen.setdefault(row.get("product"), None)
+        seen.update(self._seen_products)
         for product in seen:
-            yield transform.to_product(product)
+            if isinstance(product, str) and product:
+                yield transform.to_product(product)
 
     def plan_usage(self, cursor_of: CursorLookup) -> Iterable[UsageSlice]:
         """Calendar-month windows (at most 31 days) from the cursor minus the lookback to today (exclusive)."""
         partition = self.partition()
-        window = planning.cost_window(self.config, cursor_of(partition), self.now)
+        cursor = self.saved_cursor(cursor_of, partition, pull_back_to=at_midnight(self.now.date()))
+        window = planning.cost_window(self.config, cursor, self.now)
         if window is None:
             return
-        self._newest_usage_end = window.end
         for piece in planning.cost_slices(window):
             yield UsageSlice(partition, piece.start, piece.end, piece.end)
 
     def iter_usage(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator[UsageRecord]:
-        """The cost lines of one window: its rows folded per line, tiers as charges."""
-        rows = self._read_costs(Window(usage_slice.start, usage_slice.end), progress)
+        """The cost lines of one window: its rows folded per line, tiers as charges, every row once."""
+        window = Window(usage_slice.start, usage_slice.end)
+        narrowed = self._narrowed_costs(window)
+        self._account_for(narrowed, progress)
+        rows = [row for part in narrowed.served for row in part.rows]
+        report = transform.RowReport()
+        days = (window.start.date().isoformat(), window.end.date().isoformat())
+        lines = transform.group_cost_rows(rows, on_odd=self._skip_odd_row, days=days, report=report)
+        self._report_rows(window, report)
         include = self.config.include_remote_data
         tenant, names, memo = self.tenant, self._environment_names, self._line_memo
-        for key, line_rows in transform.group_cost_rows(rows, on_odd=self._skip_odd_row).items():
+        for key, line_rows in lines.items():
+            self._seen_products[key[3]] = None
             yield transform.to_usage_record(key, line_rows, tenant, names, include_remote_data=include, memo=memo)
+        self._hold_at_provider_day(progress)
+
+    def finish_usage(self) -> None:
+        """Fail the account when a refused window was not the edge of history, or when every window was refused."""
+        ledger = self._ledger
+        if ledger.nothing_served:
+            roles = any(part.refusal.reason is RefusalReason.PERMISSION for part in ledger.pending)
+            raise ProviderError(
+                self.label,
+                COSTS,
+                f"every window was refused ({_describe(ledger.pending)})" + (f". {ROLE_HINT}" if roles else ""),
+            )
+        if ledger.unexpected:
+            raise ProviderError(
+                self.label,
+                COSTS,
+                f"refused {_describe(ledger.unexpected)} although older days were read; the cursor is held before "
+                "the first of them and the next sync reads them again",
+            )
+
+    def _account_for(self, narrowed: Narrowed[Rows], progress: SliceProgress) -> None:
+        """Move the ledger; hold or defer the cursor for the refused parts; warn of the edge of history."""
+        for edge in self._ledger.record(narrowed):
+            _warn_edge(self.label, edge)
+        for part in narrowed.refused:
+            if self._ledger.first_served is not None and part in self._ledger.unexpected:
+                progress.hold_at(part.window.start)
+        if self._ledger.first_served is None and narrowed.refused:
+            progress.defer()
+
+    def _hold_at_provider_day(self, progress: SliceProgress) -> None:
+        """Never let the cursor pass the provider's own today (its `Date` header), whatever the local clock says."""
+        if self.provider_now is not None:
+            provider_today = at_midnight(self.provider_now.date())
+            if progress.cursor_after > provider_today:
+                progress.hold_at(provider_today)
 
     @cached_property
     def _line_memo(self) -> transform.LineMemo:
         return transform.LineMemo(self.tenant, self._environment_names)
 
     def _skip_odd_row(self, odd: transform.OddRow) -> None:
-        logger.warning("%s: GET /billing/v1/costs: skipped a cost row: %s", self.label, odd)
+        logger.warning("%s: %s: skipped a cost row: %s", self.label, COSTS, odd)
 
-    def _read_costs(self, window: Window, progress: SliceProgress | None = None) -> list[Mapping[str, Any]]:
-        """Every row of a window (halved while the API says it is too wide); `progress` only on the usage path."""
+    def _report_rows(self, window: Window, report: transform.RowReport) -> None:
+        if report.repeated:
+            logger.warning(
+                "%s: %s: %d row(s) of %s..%s came twice (overlapping pages); each counted once",
+                self.label,
+                COSTS,
+                report.repeated,
+                window.start.date(),
+                window.end.date(),
+            )
+        if report.replaced_ids:
+            logger.warning(
+                "%s: %s: rows came again with other values (ids %s); the later answer kept",
+                self.label,
+                COSTS,
+                ", ".join(report.replaced_ids[:10]),
+            )
+        if report.outside:
+            days = ", ".join(f"{day} ({count})" for day, count in sorted(report.outside.items())[:10])
+            logger.warning(
+                "%s: %s: rows of days outside the requested %s..%s were left out (read with their own window): %s",
+                self.label,
+                COSTS,
+                window.start.date(),
+                window.end.date(),
+                days,
+            )
+
+    def _read_costs(self, window: Window) -> Rows:
+        """Every readable row of a window outside the usage path (the products stream); refusals are warned of."""
+        narrowed = self._narrowed_costs(window)
+        for part in narrowed.refused:
+            logger.warning("%s: %s: skipped %s: %s", self.label, COSTS, _span(part), part.refusal)
+        return [row for part in narrowed.served for row in part.rows]
+
+    def _narrowed_costs(self, window: Window) -> Narrowed[Rows]:
+        return narrow(day_boundaries(window), self._read_cost_window)
+
+    def _read_cost_window(self, window: Window) -> Rows | Refusal:
+        """One window's rows, or the provider's refusal; a window the API finds too wide is read in halves."""
         endpoint = self.endpoint(CostsEndpoint)
         try:
             rows = list(endpoint.read_slice(_cost_params(window)))
@@ -158,40 +262,28 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
             if window.days <= 1:
                 raise
             middle = window.start + timedelta(days=int(window.days // 2))
-            return self._read_costs(Window(window.start, middle), progress) + self._read_costs(
-                Window(middle, window.end), progress
-            )
-        if endpoint.refusals:
-            self._skip_or_hold(endpoint, window, progress)
-        elif progress is not None:
-            self._cost_reads_succeeded = True
-        return rows
-
-    def _skip_or_hold(self, endpoint: ProviderEndpoint, window: Window, progress: SliceProgress | None) -> None:
-        """Skip a refused window, holding the cursor unless the window is beyond the API's history.
-
-        A refusal of the sync's newest window, or of a window after older ones were read, is fatal instead: the key
-        has lost access rather than the window being too old for it.
-        """
-        refusal = endpoint.refusals[-1]
-        if progress is not None and refusal.reason is not RefusalReason.BEYOND_HISTORY:
-            if self._cost_reads_succeeded or window.end >= self._newest_usage_end:
-                raise ProviderError(
-                    self.label,
-                    endpoint.endpoint,
-                    f"refused {window.start.date()}..{window.end.date()} ({refusal}). {ROLE_HINT}",
-                )
-            progress.hold_at(window.start)
-        logger.warning(
-            "%s: %s: skipped %s..%s (exclusive): %s",
-            self.label,
-            endpoint.endpoint,
-            window.start.date(),
-            window.end.date(),
-            refusal,
-        )
+            halves = [
+                self._read_cost_window(Window(window.start, middle)),
+                self._read_cost_window(Window(middle, window.end)),
+            ]
+            refused = [half for half in halves if isinstance(half, Refusal)]
+            return refused[0] if refused else [row for half in halves for row in half]  # type: ignore[union-attr]
+        return endpoint.refusals[-1] if endpoint.refusals else rows
 
 
 def _cost_params(window: Window) -> dict[str, str]:
     """`/billing/v1/costs` parameters of a window: UTC days, end exclusive."""
     return {"start_date": window.start.date().isoformat(), "end_date": window.end.date().isoformat()}
+
+
+def _span(part: Refused) -> str:
+    return f"{part.window.start.date()}..{part.window.end.date()} (exclusive)"
+
+
+def _describe(parts: list[Refused]) -> str:
+    shown = "; ".join(f"{_span(part)}: {part.refusal}" for part in parts[:5])
+    return shown + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")
+
+
+def _warn_edge(label: str, part: Refused) -> None:
+    logger.warning("%s: %s: skipped %s, older than the provider serves (%s)", label, COSTS, _span(part), part.refusal)

@@ -51,6 +51,41 @@ def as_object(value: Any) -> Mapping[str, Any]:
     return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
+class TenantUnknown(ValueError):
+    """The key's organization cannot be told from what the org API lists."""
+
+
+def tenant_of(organizations: list[Mapping[str, Any]], environments: list[Mapping[str, Any]]) -> Tenant:
+    """The organization the key's data belongs to.
+
+    The environments' CRNs name it (`crn://confluent.cloud/organization=<uuid>/environment=...`), as Confluent's own
+    Terraform provider reads it; the organizations list gives its name. Without environments, a list of exactly one
+    organization names it. (Observed: `/org/v2/organizations` can list another organization first.)
+
+    Raises:
+        TenantUnknown: when the environments name several organizations, or none do and several are listed.
+    """
+    named = {org["id"]: org for org in organizations if org.get("id")}
+    from_crns = list(
+        dict.fromkeys(
+            org_id
+            for env in environments
+            if (org_id := org_id_from_crn(as_object(env.get("metadata")).get("resource_name")))
+        )
+    )
+    if len(from_crns) > 1:
+        raise TenantUnknown(f"the environments belong to {len(from_crns)} organizations ({', '.join(from_crns)})")
+    if from_crns:
+        listed = named.get(from_crns[0])
+        return Tenant(from_crns[0], listed.get("display_name") if listed else None)
+    if len(named) == 1:
+        org = next(iter(named.values()))
+        return Tenant(org["id"], org.get("display_name"))
+    if named:
+        raise TenantUnknown(f"{len(named)} organizations are listed and no environment names one of them")
+    raise TenantUnknown("neither organizations nor environments are readable")
+
+
 def org_id_from_crn(resource_name: str | None) -> str | None:
     """The organization id in a CRN like `crn://confluent.cloud/organization=<uuid>/environment=env-1`."""
     match = _CRN_ORG.search(resource_name or "")
@@ -132,14 +167,36 @@ def cost_line_key(row: Mapping[str, Any]) -> tuple[str, str | None, str | None, 
     )
 
 
-def group_cost_rows(
-    rows: Iterable[Mapping[str, Any]], on_odd: Callable[[OddRow], None] | None = None
-) -> dict[tuple, list[Mapping[str, Any]]]:
-    """Fold rows into cost lines, in first-seen order.
+@dataclass
+class RowReport:
+    """What `group_cost_rows` left out, for the provider to report (never dropped silently)."""
 
-    A row without a readable day raises OddRow, or, given `on_odd`, is passed to it and left out.
+    repeated: int = 0  # rows seen again, identical (counted once)
+    replaced_ids: list[str] = field(default_factory=list)  # ids seen again with other content (the later kept)
+    outside: dict[str, int] = field(default_factory=dict)  # day -> rows of days outside the requested window
+
+    def __bool__(self) -> bool:
+        return bool(self.repeated or self.replaced_ids or self.outside)
+
+
+def group_cost_rows(
+    rows: Iterable[Mapping[str, Any]],
+    on_odd: Callable[[OddRow], None] | None = None,
+    *,
+    days: tuple[str, str] | None = None,
+    report: RowReport | None = None,
+) -> dict[tuple, list[Mapping[str, Any]]]:
+    """Fold the rows of one window read into cost lines, in first-seen order; every row counts once.
+
+    A line's rows are its pricing tiers. A row seen again is not a tier: an identical row (pages that overlap) is
+    counted once; a row whose `id` was seen with other content replaces it (the later page is the newer answer;
+    no evidence has been found of tiers sharing an id). Rows of days outside `days` (`[first, end)`,
+    `YYYY-MM-DD`) are left out. Everything left out is counted in `report`. A row without a readable day raises
+    OddRow, or, given `on_odd`, is passed to it and left out.
     """
+    report = report if report is not None else RowReport()
     lines: dict[tuple, list[Mapping[str, Any]]] = {}
+    by_id: dict[Any, tuple[tuple, Mapping[str, Any]]] = {}
     for row in rows:
         try:
             key = cost_line_key(row)
@@ -148,12 +205,40 @@ def group_cost_rows(
                 raise
             on_odd(odd)
             continue
+        if days is not None and not days[0] <= key[0] < days[1]:
+            report.outside[key[0]] = report.outside.get(key[0], 0) + 1
+            continue
+        row_id = row.get("id")
+        if row_id and _seen_before(row, row_id, by_id, lines, report):
+            continue
         line = lines.get(key)
         if line is None:
             lines[key] = [row]
+        elif not row_id and row in line:
+            report.repeated += 1
         else:
             line.append(row)
+        if row_id:
+            by_id[row_id] = (key, row)
     return lines
+
+
+def _seen_before(row: Mapping[str, Any], row_id: Any, by_id: dict, lines: dict, report: RowReport) -> bool:
+    """True for a repeat of a row with this id; a changed row's earlier version is taken out of its line."""
+    earlier = by_id.get(row_id)
+    if earlier is None:
+        return False
+    key, earlier_row = earlier
+    if earlier_row == row:
+        report.repeated += 1
+        return True
+    report.replaced_ids.append(str(row_id))
+    kept = [tier for tier in lines[key] if tier is not earlier_row]
+    if kept:
+        lines[key] = kept
+    else:
+        del lines[key]
+    return False
 
 
 @dataclass

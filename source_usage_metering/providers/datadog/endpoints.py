@@ -65,6 +65,10 @@ class ValidateEndpoint(DatadogEndpoint):
     endpoint = "GET /api/v1/validate"
     hints = {403: "the API key was rejected: check api_key and that site matches the organization's Datadog site"}
 
+    def page_problem(self, body: Any) -> str | None:
+        """Any JSON object is an answer (`{"valid": true}`)."""
+        return None if isinstance(body, dict) else f"the answer is a {type(body).__name__}, not an object"
+
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
         """The answer itself (`{"valid": true}`)."""
         return [body] if isinstance(body, dict) else []
@@ -85,6 +89,11 @@ class OrgEndpoint(DatadogEndpoint):
             RefusalReason.PERMISSION,
         ),
     )
+
+    def page_problem(self, body: Any) -> str | None:
+        """An `{"orgs": [...]}` object."""
+        orgs = body.get("orgs") if isinstance(body, dict) else None
+        return None if isinstance(orgs, list) else "answer has no 'orgs' list"
 
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
         """The `orgs` items."""

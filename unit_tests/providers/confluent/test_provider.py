@@ -6,7 +6,15 @@ from datetime import date
 
 from airbyte_cdk.models import SyncMode
 
-from unit_tests.confluent_api import EMPTY_COSTS, ORG_ID, mock_costs, mock_org_api, two_page_costs
+from unit_tests.confluent_api import (
+    EMPTY_COSTS,
+    ORG_ID,
+    cost_row,
+    mock_costs,
+    mock_costs_by_day,
+    mock_org_api,
+    two_page_costs,
+)
 from unit_tests.conftest import CONFLUENT_URL, ConfigBuilder, payload
 from unit_tests.read_helpers import final_state, read_source, records_of
 
@@ -97,15 +105,19 @@ def test_given_403_on_old_data_only_then_skipped(http) -> None:
     assert len(records_of(output, "usage")) == 7
 
 
-def test_given_403_after_data_was_read_then_the_account_fails_naming_the_roles(http) -> None:
+def test_given_403_after_older_days_were_read_then_the_account_fails_holding_the_cursor(http) -> None:
     mock_org_api(http)
-    mock_costs(http, {"2026-09-01": [(403, payload("confluent/error__403"))]})
+    rows = {"2026-08-20": [cost_row("2026-08-20", 10.0)], "2026-09-01": [cost_row("2026-09-01", 5.0)]}
+    mock_costs_by_day(http, rows, refuse_days=frozenset({"2026-09-01"}), refusal=(403, payload("confluent/error__403")))
     config = ConfigBuilder().with_confluent().with_(start_date="2026-08-01").build()
     output = read_source(config, "usage", expecting_exception=True)
-    assert output.errors
+    assert [r["charges"][0]["amount"] for r in records_of(output, "usage")] == [10.0]  # August is delivered
     message = output.errors[-1].trace.error.message
     assert "accounts[0]" in message
-    assert "OrganizationAdmin or BillingAdmin" in message
+    assert "refused 2026-09-01..2026-09-02" in message
+    assert "Forbidden Access" in message  # the provider's own words
+    assert "OrganizationAdmin" not in message  # the key reads August: not a role problem
+    assert final_state(output, "usage")["states"][0]["cursor"] == {"end_date": "2026-09-01T00:00:00Z"}
 
 
 def test_given_odd_row_then_skipped_with_warning_and_others_kept(http) -> None:
@@ -152,27 +164,27 @@ def test_given_products_read_first_then_a_window_beyond_history_is_still_only_sk
     assert len(records_of(output, "usage")) == 7
 
 
-def test_given_old_windows_refused_then_the_cursor_stays_before_them(http) -> None:
+def test_given_old_windows_refused_with_403_then_they_are_the_edge_of_history(http) -> None:
     mock_org_api(http)
-    refused = [(403, payload("confluent/error__403"))]
-    mock_costs(http, {"2026-07-01": refused, "2026-08-01": refused, "2026-09-01": two_page_costs()})
+    rows = {"2026-07-10": [cost_row("2026-07-10", 99.0)], "2026-09-01": [cost_row("2026-09-01", 5.0)]}
+    refusal = (403, payload("confluent/error__403"))
+    mock_costs_by_day(http, rows, refuse_before="2026-08-20", refusal=refusal)
     config = ConfigBuilder().with_confluent().with_(start_date="2026-07-01").build()
     output = read_source(config, "usage")
     assert not output.errors
-    assert len(records_of(output, "usage")) == 7  # the readable window is still read
-    cursor = final_state(output, "usage")["states"][0]["cursor"]["end_date"]
-    assert cursor == "2026-07-01T00:00:00Z"  # once access is fixed, July and August are read again
+    assert [r["charges"][0]["amount"] for r in records_of(output, "usage")] == [5.0]
+    assert output.is_in_logs("skipped 2026-07-01..2026-08-20 \\(exclusive\\), older than the provider serves")
+    assert final_state(output, "usage")["states"][0]["cursor"] == {"end_date": "2026-09-02T00:00:00Z"}
 
 
-def test_given_every_window_refused_then_the_sync_fails(http) -> None:
+def test_given_every_window_refused_then_the_sync_fails_naming_the_roles(http) -> None:
     mock_org_api(http)
-    refused = [(403, payload("confluent/error__403"))]
-    mock_costs(http, {"2026-08-01": refused, "2026-09-01": refused})
+    mock_costs_by_day(http, {}, refuse_before="2099-01-01", refusal=(403, payload("confluent/error__403")))
     config = ConfigBuilder().with_confluent().with_(start_date="2026-08-01").build()
     output = read_source(config, "usage", expecting_exception=True)
     assert "OrganizationAdmin or BillingAdmin" in output.errors[-1].trace.error.message
-    states = final_state(output, "usage")["states"]
-    assert [s["cursor"]["end_date"] for s in states] == ["2026-08-01T00:00:00Z"]  # not past any unread day
+    assert final_state(output, "usage").get("states", []) == []  # no cursor moved past an unread day
+    assert len(cost_requests(http)) <= 2 * 7  # two windows, each narrowed in a handful of reads
 
 
 def test_lookback_never_shorter_than_the_data_delay(http) -> None:
