@@ -5,10 +5,11 @@ too far in the past", Datadog's "start_month must be within the last 15 months".
 dropped: its start moves forward unit by unit (a binary search), the readable suffix is delivered, and the refused
 prefix is reported with the provider's own message. The model (documented in docs/reliability.md): a provider's
 refusal depends on how old the window's start is, so the readable part of a window is a suffix. One more read checks
-that model: the part before the refused unit is read on its own, so a refusal in the middle of readable days shows
-as readable units older than a refused one (never silently as the edge of history).
+that model: the refused unit next to the readable suffix and the part before it are each read on their own, so a
+refusal in the middle of readable days shows as readable units older than a refused one (never silently as the edge
+of history), and a refusal of the window's length (the unit reads alone) splits the window in halves instead.
 
-Requests for a refused window of n units: 1 + ceil(log2 n) + 1 at most.
+Requests for a window refused by age, n units: 1 + ceil(log2 n) + 2 at most; by length: about 2 per unit at most.
 """
 
 from __future__ import annotations
@@ -75,18 +76,24 @@ def narrow(boundaries: Sequence[datetime], read: Callable[[Window], Rows | Refus
     if len(boundaries) == 2:
         return Narrowed([Refused(whole, answer)])
     # The smallest start whose suffix reads: [boundaries[lo], end) is refused, [boundaries[hi], end) reads.
-    lo, hi, suffix, refusal = 0, len(boundaries) - 1, None, answer
+    lo, hi, suffix = 0, len(boundaries) - 1, None
     while hi - lo > 1:
         middle = (lo + hi) // 2
         answer = read(Window(boundaries[middle], end))
         if isinstance(answer, Refusal):
-            lo, refusal = middle, answer
+            lo = middle
         else:
             hi, suffix = middle, answer
+    alone = read(Window(boundaries[lo], boundaries[hi]))
+    if not isinstance(alone, Refusal):
+        # The unit reads on its own: the refusal was about the window's length, not its age. Split in halves.
+        middle = len(boundaries) // 2
+        halves = narrow(boundaries[: middle + 1], read), narrow(boundaries[middle:], read)
+        return Narrowed(joined([*halves[0].parts, *halves[1].parts]))
     parts: list[Served[Rows] | Refused] = []
     if lo > 0:
         parts.append(_before_the_refused_unit(Window(boundaries[0], boundaries[lo]), read))
-    parts.append(Refused(Window(boundaries[lo], boundaries[hi]), refusal))
+    parts.append(Refused(Window(boundaries[lo], boundaries[hi]), alone))
     if suffix is not None:
         parts.append(Served(Window(boundaries[hi], end), suffix))
     return Narrowed(joined(parts))

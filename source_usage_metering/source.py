@@ -51,16 +51,19 @@ class SourceUsageMetering(AbstractSource):
             parsed = load_config(config, now)
         except ConfigError as error:
             return False, error.message
-        problems = []
+        problems, notes = [], []
         for account in parsed.accounts:
             try:
-                build_provider(account, parsed, now=now, max_retries=CHECK_RETRIES).check()
+                skipped = build_provider(account, parsed, now=now, max_retries=CHECK_RETRIES).check() or []
+                notes += [f"{account.label}: {note}" for note in skipped]
                 logger.info("%s: check succeeded", account.label)
             except (UsageMeteringError, AirbyteTracedException) as error:
                 problems.append(error.message or str(error))
             except Exception as error:
                 problems.append(f"{account.label}: check failed unexpectedly ({type(error).__name__})")
-        return (not problems), (" | ".join(problems) or None)
+        if problems:
+            return False, " | ".join(problems + notes)
+        return True, ("Succeeded; a sync will skip: " + " | ".join(notes)) if notes else None
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         """organizations, products, usage and workspaces over every configured account."""

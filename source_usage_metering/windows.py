@@ -137,3 +137,13 @@ def _boundaries(window: Window, step: Callable[[datetime], datetime]) -> list[da
     while points[-1] < window.end:
         points.append(min(step(points[-1]), window.end))
     return points
+
+
+def describe(window: Window) -> str:
+    """A window as people read it: months (`2025-08..2025-10`), days or hours, the end exclusive."""
+    start, end = window.start, window.end
+    if start.day == end.day == 1 and not (start.hour or end.hour):
+        return f"{start:%Y-%m}..{end:%Y-%m} (exclusive)"
+    if not (start.hour or end.hour):
+        return f"{start:%Y-%m-%d}..{end:%Y-%m-%d} (exclusive)"
+    return f"{start:%Y-%m-%dT%H}..{end:%Y-%m-%dT%H} (exclusive)"

@@ -48,7 +48,7 @@ def test_given_history_starting_mid_window_then_the_readable_suffix_is_served_in
     narrowed = narrow(day_boundaries(Window(day(0), day(31))), provider.read)
     assert spans(narrowed) == [("refused", 0, 12), ("served", 12, 31)]
     assert narrowed.served[0].rows == list(range(12, 31))
-    assert len(provider.reads) <= 1 + 5 + 1  # the window, a binary search over 31 days, the part before
+    assert len(provider.reads) <= 1 + 5 + 2  # the window, a binary search over 31 days, the unit, the part before
 
 
 def test_given_every_day_refused_then_the_window_is_refused_in_few_reads() -> None:
@@ -56,7 +56,7 @@ def test_given_every_day_refused_then_the_window_is_refused_in_few_reads() -> No
     narrowed = narrow(day_boundaries(Window(day(0), day(31))), provider.read)
     assert spans(narrowed) == [("refused", 0, 31)]
     assert not narrowed.served
-    assert len(provider.reads) <= 7
+    assert len(provider.reads) <= 1 + 5 + 2
 
 
 def test_given_one_refused_day_in_the_middle_then_the_days_before_it_are_served() -> None:
@@ -117,3 +117,23 @@ def test_ledger_with_nothing_served_says_so() -> None:
     ledger.record(Narrowed([refused(31, 59)]))
     assert ledger.nothing_served
     assert ledger.pending == [refused(0, 59)]
+
+
+class LengthLimitedProvider:
+    """Refuses any window longer than `limit` days (a range limit, not an age limit)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.reads = limit, []
+
+    def read(self, window: Window) -> list[int] | Refusal:
+        self.reads.append((window.start, window.end))
+        days = list(range((window.start - T0).days, (window.end - T0).days))
+        return Refusal(RefusalReason.WINDOW_REFUSED, 400, "range too long") if len(days) > self.limit else days
+
+
+def test_given_a_window_too_long_for_the_provider_then_it_is_split_and_every_day_served() -> None:
+    provider = LengthLimitedProvider(limit=8)
+    narrowed = narrow(day_boundaries(Window(day(0), day(31))), provider.read)
+    assert not narrowed.refused
+    assert [row for part in narrowed.served for row in part.rows] == list(range(31))
+    assert len(provider.reads) <= 2 * 31

@@ -14,10 +14,13 @@ import requests
 import yaml
 
 from source_usage_metering.config import AccountBase, UsageMeteringConfig
+from source_usage_metering.errors import ProviderError, RefusalReason
 from source_usage_metering.http.endpoint import ProviderEndpoint
 from source_usage_metering.http.error_mapping import MAX_RETRIES
 from source_usage_metering.http.pacing import RateLimitHeaderBudget
+from source_usage_metering.narrowing import Narrowed, RefusalLedger, Refused
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
+from source_usage_metering.windows import describe
 
 Partition = dict[str, str]
 
@@ -176,6 +179,46 @@ class UsageProvider(ABC, Generic[AccountT]):
             return pull_back_to
         return cursor
 
+    def record_window(
+        self, ledger: RefusalLedger, narrowed: Narrowed[Any], progress: SliceProgress, endpoint: str
+    ) -> None:
+        """Take a usage window's outcome: warn of the edge of history, hold the cursor before other refusals.
+
+        While nothing was served yet, a slice with refusals leaves the cursor where it is (`defer`): it moves past
+        them once a newer window is served (they were the edge of history), never when everything was refused.
+        """
+        for edge in ledger.record(narrowed):
+            logger.warning(
+                "%s: %s: skipped %s, older than the provider serves (%s)",
+                self.label,
+                endpoint,
+                describe(edge.window),
+                edge.refusal,
+            )
+        for part in narrowed.refused:
+            if part in ledger.unexpected:
+                progress.hold_at(part.window.start)
+        if ledger.first_served is None and narrowed.refused:
+            progress.defer()
+
+    def refusals_problem(self, ledger: RefusalLedger, endpoint: str, permission_hint: str) -> ProviderError | None:
+        """The failure a partition's refusals make once its windows were read, or None.
+
+        Every window refused: the failure names the roles only then (a key that reads recent windows has them).
+        A refusal after older data was read: the cursor was held before it, the failure quotes the provider.
+        """
+        if ledger.nothing_served:
+            roles = any(part.refusal.reason is RefusalReason.PERMISSION for part in ledger.pending)
+            problem = f"every window was refused ({describe_refused(ledger.pending)})"
+            return ProviderError(self.label, endpoint, problem + (f". {permission_hint}" if roles else ""))
+        if ledger.unexpected:
+            problem = (
+                f"refused {describe_refused(ledger.unexpected)} although older data was read; the cursor is held "
+                "before the first of them and the next sync reads them again"
+            )
+            return ProviderError(self.label, endpoint, problem)
+        return None
+
     def finish_usage(self) -> None:
         """Called once every usage slice of the account was read: raise what must fail the account after the rest.
 
@@ -199,8 +242,12 @@ class UsageProvider(ABC, Generic[AccountT]):
         """The state key of this account: provider, host and tenant (never a secret or list position)."""
 
     @abstractmethod
-    def check(self) -> None:
-        """Prove the credentials and permissions a sync needs; raise a UsageMeteringError that says what to fix."""
+    def check(self) -> list[str] | None:
+        """Prove the credentials and permissions a sync needs; raise a UsageMeteringError that says what to fix.
+
+        Returns:
+            What a sync will skip and why (an optional endpoint refused, a permission missing), if anything.
+        """
 
     @abstractmethod
     def iter_organizations(self) -> Iterable[Organization]:
@@ -221,3 +268,9 @@ class UsageProvider(ABC, Generic[AccountT]):
     @abstractmethod
     def iter_usage(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterable[UsageRecord]:
         """Every usage record of one slice; `progress` is held back where the window was not fully read."""
+
+
+def describe_refused(parts: list[Refused]) -> str:
+    """Refused stretches with the provider's words (the first five)."""
+    shown = "; ".join(f"{describe(part.window)}: {part.refusal}" for part in parts[:5])
+    return shown + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")

@@ -19,7 +19,7 @@ from airbyte_cdk.sources.streams.http.request_window_split_exception import Requ
 from source_usage_metering.errors import PermissionDenied, ProviderError, Refusal, RefusalReason
 from source_usage_metering.http.auth import basic_auth
 from source_usage_metering.http.endpoint import ProviderEndpoint
-from source_usage_metering.narrowing import Narrowed, RefusalLedger, Refused, narrow
+from source_usage_metering.narrowing import Narrowed, RefusalLedger, narrow
 from source_usage_metering.providers.base import CursorLookup, Partition, SliceProgress, UsageProvider, UsageSlice
 from source_usage_metering.providers.confluent import planning, transform
 from source_usage_metering.providers.confluent.account import ConfluentAccount
@@ -30,7 +30,7 @@ from source_usage_metering.providers.confluent.endpoints import (
 )
 from source_usage_metering.providers.confluent.known_products import PRODUCTS
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
-from source_usage_metering.windows import Window, at_midnight, day_boundaries
+from source_usage_metering.windows import Window, at_midnight, day_boundaries, describe
 
 logger = logging.getLogger("airbyte")
 
@@ -160,7 +160,7 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
         """The cost lines of one window: its rows folded per line, tiers as charges, every row once."""
         window = Window(usage_slice.start, usage_slice.end)
         narrowed = self._narrowed_costs(window)
-        self._account_for(narrowed, progress)
+        self.record_window(self._ledger, narrowed, progress, COSTS)
         rows = [row for part in narrowed.served for row in part.rows]
         report = transform.RowReport()
         days = (window.start.date().isoformat(), window.end.date().isoformat())
@@ -175,31 +175,9 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
 
     def finish_usage(self) -> None:
         """Fail the account when a refused window was not the edge of history, or when every window was refused."""
-        ledger = self._ledger
-        if ledger.nothing_served:
-            roles = any(part.refusal.reason is RefusalReason.PERMISSION for part in ledger.pending)
-            raise ProviderError(
-                self.label,
-                COSTS,
-                f"every window was refused ({_describe(ledger.pending)})" + (f". {ROLE_HINT}" if roles else ""),
-            )
-        if ledger.unexpected:
-            raise ProviderError(
-                self.label,
-                COSTS,
-                f"refused {_describe(ledger.unexpected)} although older days were read; the cursor is held before "
-                "the first of them and the next sync reads them again",
-            )
-
-    def _account_for(self, narrowed: Narrowed[Rows], progress: SliceProgress) -> None:
-        """Move the ledger; hold or defer the cursor for the refused parts; warn of the edge of history."""
-        for edge in self._ledger.record(narrowed):
-            _warn_edge(self.label, edge)
-        for part in narrowed.refused:
-            if self._ledger.first_served is not None and part in self._ledger.unexpected:
-                progress.hold_at(part.window.start)
-        if self._ledger.first_served is None and narrowed.refused:
-            progress.defer()
+        problem = self.refusals_problem(self._ledger, COSTS, ROLE_HINT)
+        if problem is not None:
+            raise problem
 
     def _hold_at_provider_day(self, progress: SliceProgress) -> None:
         """Never let the cursor pass the provider's own today (its `Date` header), whatever the local clock says."""
@@ -247,7 +225,7 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
         """Every readable row of a window outside the usage path (the products stream); refusals are warned of."""
         narrowed = self._narrowed_costs(window)
         for part in narrowed.refused:
-            logger.warning("%s: %s: skipped %s: %s", self.label, COSTS, _span(part), part.refusal)
+            logger.warning("%s: %s: skipped %s: %s", self.label, COSTS, describe(part.window), part.refusal)
         return [row for part in narrowed.served for row in part.rows]
 
     def _narrowed_costs(self, window: Window) -> Narrowed[Rows]:
@@ -274,16 +252,3 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
 def _cost_params(window: Window) -> dict[str, str]:
     """`/billing/v1/costs` parameters of a window: UTC days, end exclusive."""
     return {"start_date": window.start.date().isoformat(), "end_date": window.end.date().isoformat()}
-
-
-def _span(part: Refused) -> str:
-    return f"{part.window.start.date()}..{part.window.end.date()} (exclusive)"
-
-
-def _describe(parts: list[Refused]) -> str:
-    shown = "; ".join(f"{_span(part)}: {part.refusal}" for part in parts[:5])
-    return shown + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")
-
-
-def _warn_edge(label: str, part: Refused) -> None:
-    logger.warning("%s: %s: skipped %s, older than the provider serves (%s)", label, COSTS, _span(part), part.refusal)

@@ -133,6 +133,11 @@ NON_PARENT_RULE = BodyRule(400, NON_PARENT, ResponseAction.IGNORE, NON_PARENT_SK
 _COST_RULES = (
     NON_PARENT_RULE,
     BodyRule(403, "", ResponseAction.IGNORE, COST_HINT_403 + "; skipped", None, RefusalReason.PERMISSION),
+    # Observed: "start_month must be within the last 15 months" for a month older than Datadog keeps.
+    BodyRule(
+        400, "within the last", ResponseAction.IGNORE, "older than Datadog keeps", None, RefusalReason.BEYOND_HISTORY
+    ),
+    BodyRule(400, "", ResponseAction.IGNORE, "month range refused", None, RefusalReason.WINDOW_REFUSED),
 )
 
 
@@ -147,33 +152,34 @@ class EstimatedCostEndpoint(DatadogEndpoint):
 class HistoricalCostEndpoint(DatadogEndpoint):
     """`GET /api/v2/usage/historical_cost`: final months (final by the 16th of the following month).
 
-    Datadog documents no limit on the month range of one request; should it refuse a range (any other 400), the
-    range is halved until it is accepted, down to a single month.
+    Datadog documents no limit on the month range of one request; a refused range is narrowed month by month.
     """
 
     path_template = "/api/v2/usage/historical_cost"
     endpoint = "GET /api/v2/usage/historical_cost"
-    body_rules = (
-        *_COST_RULES,
-        BodyRule(
-            400, "", ResponseAction.SPLIT_REQUEST_WINDOW, "month range refused; splitting it", FailureType.system_error
-        ),
-    )
+    body_rules = _COST_RULES
 
 
 class BillingDimensionMappingEndpoint(DatadogEndpoint):
-    """`GET /api/v2/usage/billing_dimension_mapping`: labels of billing dimensions (parent orgs only)."""
+    """`GET /api/v2/usage/billing_dimension_mapping`: labels of billing dimensions (parent orgs only).
+
+    Optional: Datadog's client libraries mark it unstable and it has answered 404 `{"errors":["Not found"]}`; any
+    refusal leaves the built-in labels in use.
+    """
 
     path_template = "/api/v2/usage/billing_dimension_mapping"
     endpoint = "GET /api/v2/usage/billing_dimension_mapping"
     body_rules = (
         NON_PARENT_RULE,
-        BodyRule(
-            403,
-            "",
-            ResponseAction.IGNORE,
-            "needs the usage_read permission; using the built-in labels",
-            None,
-            RefusalReason.PERMISSION,
+        *(
+            BodyRule(status, "", ResponseAction.IGNORE, "unavailable; using the built-in labels", None, reason)
+            for status, reason in (
+                (400, RefusalReason.UNAVAILABLE),
+                (403, RefusalReason.PERMISSION),
+                (404, RefusalReason.UNAVAILABLE),
+                (405, RefusalReason.UNAVAILABLE),
+                (410, RefusalReason.UNAVAILABLE),
+                (422, RefusalReason.UNAVAILABLE),
+            )
         ),
     )

@@ -87,6 +87,10 @@ class Planner:
         for piece in fixed_slices(window, step):
             yield UsageSlice(partition, piece.start, piece.end, piece.end, {"kind": "hourly"})
 
+    def estimated_months(self) -> tuple[datetime, datetime]:
+        """The months not final yet, [first open month, next month): what `estimated_cost` is read for."""
+        return first_open_month(self.now), add_months(month_start(self.now), 1)
+
     def cost_slices(self, partition: Partition, cursor: datetime | None) -> Iterator[UsageSlice]:
         """Final months from `historical_cost`, then open months from `estimated_cost`.
 

@@ -7,42 +7,44 @@ month). Datadog has no workspace entity: the provider emits no workspaces.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
 import requests
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
-from source_usage_metering.errors import PermissionDenied, Refusal, RefusalReason
+from source_usage_metering.errors import PermissionDenied, ProviderError, Refusal, RefusalReason
 from source_usage_metering.http.auth import HeaderAuth
-from source_usage_metering.http.endpoint import ProviderEndpoint
+from source_usage_metering.narrowing import RefusalLedger, narrow
 from source_usage_metering.providers.base import CursorLookup, Partition, SliceProgress, UsageProvider, UsageSlice
-from source_usage_metering.providers.datadog import planning, transform
+from source_usage_metering.providers.datadog import costs, ids, planning, transform
 from source_usage_metering.providers.datadog.account import DatadogAccount
 from source_usage_metering.providers.datadog.endpoints import (
     BillingDimensionMappingEndpoint,
-    EstimatedCostEndpoint,
-    HistoricalCostEndpoint,
     HourlyUsageEndpoint,
     OrgEndpoint,
     ValidateEndpoint,
 )
 from source_usage_metering.providers.datadog.known_products import BILLING_DIMENSIONS, PRODUCT_FAMILIES
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
-from source_usage_metering.windows import Window, add_months, month_start
+from source_usage_metering.windows import Window, add_months, describe, hour_boundaries
 
 logger = logging.getLogger("airbyte")
 
 PROBE_AGE = timedelta(days=4)  # usage is complete after 72 hours
-COST_ENDPOINTS = {"historical": HistoricalCostEndpoint, "estimated": EstimatedCostEndpoint}
+HOURLY = HourlyUsageEndpoint.endpoint
+COST = "GET /api/v2/usage/historical_cost and estimated_cost"
 WHY_SKIPPED = {
     "cost": "cost needs the billing_read permission (with usage_read) and parent-org keys",
     "mapping": "billing dimension labels need usage_read and parent-org keys; using the built-in labels",
     "org": "organization details need the org_management permission",
 }
+USAGE_READ_HINT = "The application key needs the usage_read permission."
+Row = Mapping[str, Any]
 
 
 class DatadogProvider(UsageProvider[DatadogAccount]):
@@ -54,19 +56,25 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         super().__init__(*args, **kwargs)
         self._hour_stamps: dict[str, tuple[str, str, str] | None] = {}
         self._row_heads: transform.RowHeads = {}
-        self._cost_rows: dict[tuple[str, datetime, datetime], list[Mapping[str, Any]]] = {}
-        self._cost_refused: dict[tuple[str, datetime, datetime], bool] = {}
         self.plan = planning.Planner(self.account, self.config, self.now)
+        self.costs = costs.CostReader(self.endpoint)
+        self._ledgers = {"hourly": RefusalLedger(), "cost": RefusalLedger()}
+        self._warned: set[tuple[str, str]] = set()
+        # What this sync's reads have shown (orgs by public id, product families, billing dimensions), so the
+        # entity streams emit every org and product a usage record names.
+        self.seen_orgs: dict[str, Mapping[str, Any]] = {}
+        self.seen_families: dict[str, None] = {}
+        self.seen_dimensions: dict[str, None] = {}
 
     def authenticator(self) -> requests.auth.AuthBase:
         """The `DD-API-KEY` and `DD-APPLICATION-KEY` headers."""
         return HeaderAuth({"DD-API-KEY": self.account.api_key, "DD-APPLICATION-KEY": self.account.application_key})
 
     @cached_property
-    def _orgs_raw(self) -> list[Mapping[str, Any]]:
+    def _orgs_raw(self) -> list[Row]:
         endpoint = self.endpoint(OrgEndpoint)
         rows = list(endpoint.read_slice({}))
-        self._warn_refused(endpoint, "org")
+        self._warn_refused(endpoint.refusals, endpoint.endpoint, "org")
         return rows
 
     @cached_property
@@ -88,21 +96,32 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         )
 
     @cached_property
-    def _mapping(self) -> tuple[list[Mapping[str, Any]], list[Refusal]]:
-        """`billing_dimension_mapping` rows (read once per sync) and what was refused reading them."""
+    def _mapping(self) -> tuple[list[Row], list[Refusal]]:
+        """`billing_dimension_mapping` rows (read once per sync) and what was refused reading them (optional)."""
         endpoint = self.endpoint(BillingDimensionMappingEndpoint)
         rows = list(endpoint.read_slice({"filter[view]": "all"}))
-        self._warn_refused(endpoint, "mapping")
+        self._warn_refused(endpoint.refusals, endpoint.endpoint, "mapping")
         return rows, endpoint.refusals
-
-    @property
-    def _mapping_rows(self) -> list[Mapping[str, Any]]:
-        return self._mapping[0]
 
     @cached_property
     def is_parent(self) -> bool:
-        """Whether the keys belong to a parent-level org: parent-only endpoints answer them."""
+        """Whether the keys belong to a parent-level org: a parent-only cost endpoint answers them.
+
+        The estimated cost of the open months is read anyway; only when it is refused for another reason (no
+        billing_read) does the optional billing_dimension_mapping decide, and when neither tells, parent is assumed
+        (child orgs included: for child-org keys that reads their own org only).
+        """
+        estimated = self._estimated_read
+        if estimated.unavailable is None:
+            return True
+        if estimated.unavailable.reason is RefusalReason.NOT_PARENT_ORG:
+            return False
         return not any(refusal.reason is RefusalReason.NOT_PARENT_ORG for refusal in self._mapping[1])
+
+    @property
+    def _estimated_read(self) -> costs.CostRead:
+        start, end = self.plan.estimated_months()
+        return self.costs.read("estimated", start, end)
 
     @cached_property
     def include_child_orgs(self) -> bool:
@@ -113,23 +132,50 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
 
     @cached_property
     def _labels(self) -> dict[str, str]:
-        return transform.mapping_labels(self._mapping_rows)
+        return transform.mapping_labels(self._mapping[0])
 
     def partition(self) -> Partition:
         """`{"provider": "datadog", "host": ..., "tenant": "<site>|<org public id>"}`."""
         return {"provider": self.name, "host": self.account.host, "tenant": self.tenant.key}
 
-    def check(self) -> None:
-        """The API key (`/api/v1/validate`), the application key and `usage_read` (one tiny hourly usage call)."""
+    def organizations_read(self) -> frozenset[str]:
+        """The orgs this account reads: its own, and with child orgs every child seen so far."""
+        own = ids.organization_id(self.account.site, self.tenant.public_id)
+        if not self.include_child_orgs:
+            return frozenset({own})
+        children = {public_id for attributes in self._seen_attributes() if (public_id := attributes.get("public_id"))}
+        return frozenset({own, *(ids.organization_id(self.account.site, child) for child in children)})
+
+    def umbrella(self) -> str | None:
+        """With child orgs: the billing account whose every org this account reads (the keys' org is its parent)."""
+        return f"datadog|{self.account.site}|account|{self.tenant.public_id}" if self.include_child_orgs else None
+
+    def member_of(self) -> frozenset[str]:
+        """The billing accounts (parent orgs) the keys' org belongs to, from its own rows' `account_public_id`."""
+        parents = {
+            attributes.get("account_public_id")
+            for attributes in self._probe_attributes
+            if attributes.get("public_id") == self.tenant.public_id
+        }
+        return frozenset(f"datadog|{self.account.site}|account|{parent}" for parent in parents if parent)
+
+    def check(self) -> list[str]:
+        """The API key, the application key and `usage_read` (one tiny hourly call); says what a sync will skip."""
         for _ in self.endpoint(ValidateEndpoint).read_slice({}):
             break
         self.partition()
         params = self.plan.hourly_params(self.plan.probe_window(PROBE_AGE, hours=1), False, limit=1)
         for _ in self.endpoint(HourlyUsageEndpoint).read_slice(params):
             break
+        notes = []
+        if self._estimated_read.unavailable is not None:
+            notes.append(f"cost will be skipped ({self._estimated_read.unavailable}): {WHY_SKIPPED['cost']}")
+        if self._mapping[1]:
+            notes.append(f"billing dimension labels: built-in ({self._mapping[1][-1]})")
+        return notes
 
     def iter_organizations(self) -> Iterable[Organization]:
-        """The keys' org, plus child orgs seen in recent hourly usage and in cost rows."""
+        """The keys' org, plus child orgs seen in recent hourly usage, cost rows and this sync's usage reads."""
         include, site = self.config.include_remote_data, self.account.site
         seen = set()
         for raw in self._orgs_raw:
@@ -151,13 +197,16 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         requested = self.account.product_families
         families = [*(PRODUCT_FAMILIES if "all" in requested else ()), *(f for f in requested if f != "all")]
         dimensions = dict.fromkeys(BILLING_DIMENSIONS)
-        for row in self._mapping_rows:
+        for row in self._mapping[0]:
             if isinstance(row.get("id"), str):
                 dimensions[row["id"]] = row if self.config.include_remote_data else None
         for attributes in self._seen_attributes():
             families.append(attributes.get("product_family"))
             for charge in attributes.get("charges") or ():
                 dimensions.setdefault(charge.get("product_name"), None)
+        families.extend(self.seen_families)
+        for name in self.seen_dimensions:
+            dimensions.setdefault(name, None)
         for family in dict.fromkeys(families):
             if isinstance(family, str) and family:
                 yield transform.to_family_product(family)
@@ -173,114 +222,164 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         """Hourly usage windows from the hourly cursor, then cost months from the cost cursor."""
         partition = self.partition()
         hourly = {**partition, "kind": "hourly"}
-        yield from self.plan.hourly_slices(hourly, cursor_of(hourly), self.include_child_orgs)
+        hourly_cursor = self.saved_cursor(cursor_of, hourly, pull_back_to=planning.floor_hour(self.now))
+        yield from self.plan.hourly_slices(hourly, hourly_cursor, self.include_child_orgs)
         cost = {**partition, "kind": "cost"}
-        yield from self.plan.cost_slices(cost, cursor_of(cost))
+        cost_cursor = self.saved_cursor(cursor_of, cost, pull_back_to=planning.first_open_month(self.now))
+        yield from self.plan.cost_slices(cost, cost_cursor)
 
     def iter_usage(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator[UsageRecord]:
-        """Hourly measurements or monthly cost records of one slice."""
-        if usage_slice.params.get("kind") == "hourly":  # both are lazy generators: nothing is read before iteration
-            return self._hourly_records(Window(usage_slice.start, usage_slice.end))
+        """Hourly measurements or monthly cost records of one slice (lazy: nothing is read before iteration)."""
+        if usage_slice.params.get("kind") == "hourly":
+            return self._hourly_records(Window(usage_slice.start, usage_slice.end), progress)
         return self._cost_records(usage_slice, progress)
 
-    def _hourly_records(self, window: Window) -> Iterator[UsageRecord]:
-        rows = self._read_hourly(window)
+    def finish_usage(self) -> None:
+        """Fail the account when a refused window was not the edge of history, or when every window was refused."""
+        for kind, endpoint, hint in (("hourly", HOURLY, USAGE_READ_HINT), ("cost", COST, WHY_SKIPPED["cost"])):
+            problem = self.refusals_problem(self._ledgers[kind], endpoint, hint)
+            if problem is not None:
+                raise problem
+
+    def _hourly_records(self, window: Window, progress: SliceProgress) -> Iterator[UsageRecord]:
+        narrowed = narrow(hour_boundaries(window), self._open_hourly)
+        self.record_window(self._ledgers["hourly"], narrowed, progress, HOURLY)
+        rows = itertools.chain.from_iterable(part.rows for part in narrowed.served)
         include, site = self.config.include_remote_data, self.account.site
-        return transform.rows_hourly_records(
+        yield from transform.rows_hourly_records(
             rows, site, self._row_stamps, include_remote_data=include, heads=self._row_heads
         )
+        if self.provider_now is not None and progress.cursor_after > planning.floor_hour(self.provider_now):
+            progress.hold_at(planning.floor_hour(self.provider_now))  # never past the provider's own clock
 
-    def _row_stamps(self, row: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    def _row_stamps(self, row: Row) -> tuple[str, str, str] | None:
         """The hour strings of an hourly row; None (with a warning) for a row without an org or a timestamp."""
         attributes = row.get("attributes")
         if not isinstance(attributes, dict) or not attributes.get("public_id"):
-            logger.warning("%s: GET /api/v2/usage/hourly_usage: skipped a row without an org", self.label)
+            logger.warning("%s: %s: skipped a row without an org", self.label, HOURLY)
             return None
+        self.seen_orgs.setdefault(attributes["public_id"], attributes)
+        self.seen_families.setdefault(attributes.get("product_family"), None)
         stamps = transform.hour_stamps(attributes.get("timestamp"), self._hour_stamps)
         if stamps is None:
-            logger.warning("%s: GET /api/v2/usage/hourly_usage: skipped a row without a timestamp", self.label)
+            logger.warning("%s: %s: skipped a row without a timestamp", self.label, HOURLY)
         return stamps
 
-    def _read_hourly(self, window: Window) -> Iterator[Mapping[str, Any]]:
-        params = self.plan.hourly_params(window, self.include_child_orgs)
+    def _open_hourly(self, window: Window) -> Iterator[Row] | Refusal:
+        """A window's rows as they page in (its first page read now, so a refusal shows), or the refusal."""
+        endpoint = self.endpoint(HourlyUsageEndpoint)
+        pages = iter(endpoint.read_slice(self.plan.hourly_params(window, self.include_child_orgs)))
         try:
-            yield from self.endpoint(HourlyUsageEndpoint).read_slice(params)
+            first = next(pages, None)
         except RequestWindowSplitRequiredException:
             if window.end - window.start <= timedelta(hours=1):
                 raise
             middle = window.start + timedelta(hours=int((window.end - window.start) / timedelta(hours=2)))
-            yield from self._read_hourly(Window(window.start, middle))
-            yield from self._read_hourly(Window(middle, window.end))
+            return itertools.chain(
+                self._rows_of(Window(window.start, middle)), self._rows_of(Window(middle, window.end))
+            )
+        if endpoint.refusals:
+            return endpoint.refusals[-1]
+        return iter(()) if first is None else itertools.chain((first,), pages)
+
+    def _rows_of(self, window: Window) -> Iterator[Row]:
+        """The rows of half a window the API found too wide (a refusal there fails the slice)."""
+        answer = self._open_hourly(window)
+        if isinstance(answer, Refusal):
+            raise ProviderError(self.label, HOURLY, f"refused {describe(window)} ({answer})")
+        yield from answer
 
     def _cost_records(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator[UsageRecord]:
         """Cost records of a slice's months; refused or not-yet-published months hold the cursor back."""
         kind = usage_slice.params["kind"]
-        rows = self._read_costs(kind, usage_slice.start, usage_slice.end)
-        if self._cost_refused.get((kind, usage_slice.start, usage_slice.end)):
+        read = self.costs.read(kind, usage_slice.start, usage_slice.end)
+        if read.unavailable is not None:
+            self._warn_refused([read.unavailable], COST, "cost")
             progress.hold_at(usage_slice.start)
-        months = set(planning.month_keys(usage_slice.start, usage_slice.end))
-        yield from self._cost_lines(rows, months, "final" if kind == "historical" else "estimated")
+            return
+        self.record_window(self._ledgers["cost"], read.narrowed, progress, COST)
+        status = "final" if kind == "historical" else "estimated"
+        yield from self._cost_lines(read, read.served_months, status)
         if kind == "historical":
-            yield from self._estimate_unpublished_month(rows, usage_slice, progress)
+            self._warn_missing_final_months(read)
+            yield from self._estimate_unpublished_month(read, usage_slice, progress)
+        if self.provider_now is not None and progress.cursor_after > planning.first_open_month(self.provider_now):
+            progress.hold_at(planning.first_open_month(self.provider_now))  # never past the provider's own clock
 
-    def _estimate_unpublished_month(self, rows: list, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator:
+    def _estimate_unpublished_month(self, read: costs.CostRead, usage_slice: UsageSlice, progress: SliceProgress):
         """The month that just became final by the calendar, when historical cost does not have it yet.
 
         Datadog publishes a month's final cost "no later than the 16th": until it appears, the month is read from
         estimated cost (same ids) and the cursor stays on it, so the final figure replaces the estimate later.
         """
         last_month = add_months(planning.first_open_month(self.now), -1)
-        key = last_month.strftime("%Y-%m")
-        if not usage_slice.start <= last_month < usage_slice.end or any(
-            transform.cost_month(row.get("attributes") or {}) == key for row in rows if isinstance(row, Mapping)
-        ):
+        key = f"{last_month:%Y-%m}"
+        if not usage_slice.start <= last_month < usage_slice.end or key not in read.served_months:
+            return
+        if key in costs.own_org_months(read.rows, self.tenant.public_id):
             return
         progress.hold_at(last_month)
-        estimate = self._read_costs("estimated", last_month, add_months(last_month, 1))
-        yield from self._cost_lines(estimate, {key}, "estimated")
+        estimate = self.costs.read("estimated", last_month, add_months(last_month, 1))
+        if estimate.unavailable is None:
+            yield from self._cost_lines(estimate, {key}, "estimated")
 
-    def _cost_lines(self, rows: list, months: set[str], status: str) -> Iterator[UsageRecord]:
+    def _warn_missing_final_months(self, read: costs.CostRead) -> None:
+        """A final month without a row for the keys' own org, after the first month it has rows (its history)."""
+        own = costs.own_org_months(read.rows, self.tenant.public_id)
+        if not own:
+            return
+        missing = sorted(month for month in read.served_months if month > min(own) and month not in own)
+        for month in missing:
+            logger.warning(
+                "%s: %s: Datadog returned no final cost for the keys' own org in %s, which should be final since the "
+                "16th of the month after it",
+                self.label,
+                COST,
+                month,
+            )
+
+    def _cost_lines(self, read: costs.CostRead, months: set[str], status: str) -> Iterator[UsageRecord]:
         odd: list[str] = []
+        report = transform.CostRowReport()
+        rows = self._own_rows(read.rows)
+        lines = transform.fold_cost_rows(rows, months, odd, report)
+        if report.conflicts:
+            raise ProviderError(
+                self.label,
+                COST,
+                f"two different rows for one org and month ({', '.join(report.conflicts[:5])}): cannot tell which is "
+                "right; the cursor is held and the next sync reads them again",
+            )
+        self._report_cost_rows(report, read, months, odd)
         account, include = self.account, self.config.include_remote_data
-        for line in transform.fold_cost_rows(rows, months, odd).values():
+        for line in lines.values():
+            self.seen_dimensions.setdefault(line.product_name, None)
+            self.seen_orgs.setdefault(line.public_id, {"public_id": line.public_id, "org_name": line.org_name})
             yield transform.to_cost_record(
                 line, account.site, status, account.currency, self._labels, include_remote_data=include
             )
+
+    def _own_rows(self, rows: list[Row]) -> list[Row]:
+        """The rows this account reads: every org's with child orgs, else only the keys' org's."""
+        if self.include_child_orgs:
+            return rows
+        return [row for row in rows if (row.get("attributes") or {}).get("public_id") == self.tenant.public_id]
+
+    def _report_cost_rows(
+        self, report: transform.CostRowReport, read: costs.CostRead, months: set[str], odd: list[str]
+    ) -> None:
         for reason in odd:
             logger.warning("%s: cost: skipped %s", self.label, reason)
-
-    def _read_costs(self, kind: str, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
-        """Cost rows (one per org and month) of the months in [start, end); only the keys' org without children.
-
-        Cached for the sync: the catalogue streams and the usage stream ask for the same months.
-        """
-        key = (kind, start, end)
-        if key not in self._cost_rows:
-            self._cost_rows[key], self._cost_refused[key] = self._fetch_costs(kind, start, end)
-        return self._cost_rows[key]
-
-    def _fetch_costs(self, kind: str, start: datetime, end: datetime) -> tuple[list[Mapping[str, Any]], bool]:
-        endpoint = self.endpoint(COST_ENDPOINTS[kind])
-        last = add_months(end, -1) if end == month_start(end) else month_start(end)
-        params = {"view": "sub-org", "start_month": start.strftime("%Y-%m"), "end_month": last.strftime("%Y-%m")}
-        try:
-            rows = list(endpoint.read_slice(params))
-        except RequestWindowSplitRequiredException:
-            months = list(planning.month_keys(start, end))
-            if len(months) <= 1:
-                raise
-            middle = add_months(start, len(months) // 2)
-            first, first_refused = self._fetch_costs(kind, start, middle)
-            second, second_refused = self._fetch_costs(kind, middle, end)
-            return first + second, first_refused or second_refused
-        self._warn_refused(endpoint, "cost")
-        if not self.include_child_orgs:
-            rows = [row for row in rows if (row.get("attributes") or {}).get("public_id") == self.tenant.public_id]
-        return rows, bool(endpoint.refusals)
+        if report.repeated:
+            logger.warning("%s: %s: %d row(s) came twice; each counted once", self.label, COST, report.repeated)
+        unexpected = {m: n for m, n in report.outside.items() if m not in read.padding_months | read.served_months}
+        if unexpected:
+            shown = ", ".join(f"{month} ({count})" for month, count in sorted(unexpected.items()))
+            logger.warning("%s: %s: rows of months not asked for were left out: %s", self.label, COST, shown)
 
     def _seen_attributes(self) -> list[Mapping[str, Any]]:
-        """Attributes of recent hourly rows and of the cost rows (orgs and products the usage stream may name)."""
-        return self._probe_attributes + self._cost_attributes
+        """Attributes of recent hourly rows, cost rows and this sync's usage reads (orgs and products named)."""
+        return self._probe_attributes + self._cost_attributes + list(self.seen_orgs.values())
 
     @cached_property
     def _probe_attributes(self) -> list[Mapping[str, Any]]:
@@ -292,12 +391,16 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
     def _cost_attributes(self) -> list[Mapping[str, Any]]:
         if not self.is_parent:
             return []
-        rows = []
+        rows: list[Row] = []
         for slice_ in self.plan.cost_slices({}, None):
-            rows += self._read_costs(slice_.params["kind"], slice_.start, slice_.end)
+            read = self.costs.read(slice_.params["kind"], slice_.start, slice_.end)
+            rows += self._own_rows(read.rows)
         attributes = [row.get("attributes") for row in rows]
         return [a for a in attributes if isinstance(a, dict) and a.get("public_id")]
 
-    def _warn_refused(self, endpoint: ProviderEndpoint, what: str) -> None:
-        for refusal in endpoint.refusals:
-            logger.warning("%s: %s: skipped (%s): %s", self.label, endpoint.endpoint, refusal, WHY_SKIPPED[what])
+    def _warn_refused(self, refusals: list[Refusal], endpoint: str, what: str) -> None:
+        """One warning per refused part per sync (several streams read the same cached answers)."""
+        for refusal in refusals:
+            if (endpoint, str(refusal)) not in self._warned:
+                self._warned.add((endpoint, str(refusal)))
+                logger.warning("%s: %s: skipped (%s): %s", self.label, endpoint, refusal, WHY_SKIPPED[what])

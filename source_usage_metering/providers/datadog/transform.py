@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from source_usage_metering.providers.datadog import ids
@@ -252,9 +253,20 @@ class CostLine:
 
 
 def cost_month(attributes: Mapping[str, Any]) -> str | None:
-    """`YYYY-MM` of a cost row's `date` ("the month requested")."""
+    """`YYYY-MM` of a cost row's `date` ("the month requested"): the month of its UTC instant.
+
+    Never the text's first characters: `2026-10-31T20:00:00-05:00` is November in UTC.
+    """
     value = attributes.get("date")
-    return value[:7] if isinstance(value, str) and len(value) >= 7 and value[4] == "-" else None
+    return _utc_month(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=256)  # a few distinct dates per answer
+def _utc_month(value: str) -> str | None:
+    try:
+        return parse_iso(value).strftime("%Y-%m")
+    except ValueError:
+        return None
 
 
 def decimal(value: Any) -> Decimal | None:
@@ -268,16 +280,33 @@ def decimal(value: Any) -> Decimal | None:
     return parsed if parsed.is_finite() else None
 
 
+@dataclass
+class CostRowReport:
+    """What `fold_cost_rows` left out or could not settle, for the provider to report."""
+
+    repeated: int = 0  # a row seen again, identical (counted once)
+    outside: dict[str, int] = field(default_factory=dict)  # month -> rows of months not asked for
+    conflicts: list[str] = field(default_factory=list)  # "<org> <month>": two different rows for one org-month
+
+
 def fold_cost_rows(
-    rows: Iterable[Mapping[str, Any]], months: set[str], odd: list[str] | None = None
+    rows: Iterable[Mapping[str, Any]],
+    months: set[str],
+    odd: list[str] | None = None,
+    report: CostRowReport | None = None,
 ) -> dict[tuple[str, str, str], CostLine]:
     """Group the charge lines of cost rows per org x month x product, summing repeated charge types exactly.
 
-    Rows of months outside `months` are left out; rows and charges that cannot be read (no org or month, not an
-    object, no product, type or numeric cost) are left out and described in `odd`, for the caller to report.
+    An answer has one row per org and month (`view=sub-org`): a row seen again identical is counted once; a second,
+    different row for the same org and month is a conflict (left out and listed in `report.conflicts`: the caller
+    must not guess which is right). Rows of months outside `months` are left out and counted in `report.outside`;
+    rows and charges that cannot be read (no org or month, not an object, no product, type or numeric cost) are
+    left out and described in `odd`.
     """
     lines: dict[tuple[str, str, str], CostLine] = {}
     odd = odd if odd is not None else []
+    report = report if report is not None else CostRowReport()
+    by_org_month: dict[tuple[str, str], Mapping[str, Any]] = {}
     for row in rows:
         attributes = row.get("attributes") if isinstance(row, Mapping) else None
         if not isinstance(attributes, Mapping):
@@ -288,24 +317,43 @@ def fold_cost_rows(
             odd.append(f"a row without a readable month or org ({str(attributes.get('date'))[:30]})")
             continue
         if month not in months:
+            report.outside[month] = report.outside.get(month, 0) + 1
             continue
-        for charge in attributes.get("charges") or ():
-            if not isinstance(charge, Mapping):
-                odd.append(f"a charge of {public_id} {month} that is not an object")
-                continue
-            product, kind, amount = charge.get("product_name"), charge.get("charge_type"), decimal(charge.get("cost"))
-            if not isinstance(product, str) or not product or not isinstance(kind, str) or amount is None:
-                odd.append(f"an unreadable charge of {public_id} {month}: {str(charge)[:80]}")
-                continue
-            key = (public_id, month, product)
-            line = lines.get(key)
-            if line is None:
-                line = lines[key] = CostLine(public_id, attributes.get("org_name"), month, product)
-            line.amounts[kind] = line.amounts.get(kind, Decimal(0)) + amount
-            line.raw_charges.append(charge)
-            if not line.rows or line.rows[-1] is not row:
-                line.rows.append(row)
+        earlier = by_org_month.setdefault((public_id, month), row)
+        if earlier is not row:
+            if earlier == row:
+                report.repeated += 1
+            else:
+                report.conflicts.append(f"{public_id} {month}")
+            continue
+        _fold_charges(row, attributes, public_id, month, lines, odd)
     return lines
+
+
+def _fold_charges(
+    row: Mapping[str, Any],
+    attributes: Mapping[str, Any],
+    public_id: str,
+    month: str,
+    lines: dict[tuple[str, str, str], CostLine],
+    odd: list[str],
+) -> None:
+    for charge in attributes.get("charges") or ():
+        if not isinstance(charge, Mapping):
+            odd.append(f"a charge of {public_id} {month} that is not an object")
+            continue
+        product, kind, amount = charge.get("product_name"), charge.get("charge_type"), decimal(charge.get("cost"))
+        if not isinstance(product, str) or not product or not isinstance(kind, str) or amount is None:
+            odd.append(f"an unreadable charge of {public_id} {month}: {str(charge)[:80]}")
+            continue
+        key = (public_id, month, product)
+        line = lines.get(key)
+        if line is None:
+            line = lines[key] = CostLine(public_id, attributes.get("org_name"), month, product)
+        line.amounts[kind] = line.amounts.get(kind, Decimal(0)) + amount
+        line.raw_charges.append(charge)
+        if not line.rows or line.rows[-1] is not row:
+            line.rows.append(row)
 
 
 def cost_charges(amounts: Mapping[str, Decimal], currency: str) -> list[Charge]:

@@ -108,16 +108,16 @@ def test_odd_measurements_never_crash_and_text_values_are_not_counts() -> None:
     assert [r["metric_name"] for r in records] == ["agent_host_count"]
 
 
-def test_given_historical_refuses_a_long_month_range_then_it_is_halved(http) -> None:
+def test_given_historical_refuses_a_long_month_range_then_it_is_split(http) -> None:
     mock_datadog(http, hourly_starts=())
     september = payload("datadog/historical_cost__sub_org")
 
     def historical(request, context):
         first, last = request.qs["start_month"][0], request.qs["end_month"][0]
-        if first != last:
+        if (int(last[:4]) * 12 + int(last[5:])) - (int(first[:4]) * 12 + int(first[5:])) > 1:
             context.status_code = 400
             return {"errors": ["Requested range is too long"]}
-        return september if first == "2026-09" else {"data": []}
+        return september if first <= "2026-09" <= last else {"data": []}
 
     calls = http.get("https://api.datadoghq.com/api/v2/usage/historical_cost", json=historical)
     cfg = ConfigBuilder().with_account(datadog_account()).with_(start_date="2026-07-01", end_date="2026-09-30").build()
@@ -125,4 +125,4 @@ def test_given_historical_refuses_a_long_month_range_then_it_is_halved(http) -> 
     assert not output.errors
     assert {r["start_date"][:7] for r in records_of(output, "usage") if r["metric_name"] == "cost"} == {"2026-09"}
     asked = {(r.qs["start_month"][0], r.qs["end_month"][0]) for r in calls.request_history}
-    assert {("2026-07", "2026-07"), ("2026-08", "2026-08"), ("2026-09", "2026-09")} <= asked
+    assert {("2026-07", "2026-08"), ("2026-08", "2026-09"), ("2026-09", "2026-10")} <= asked

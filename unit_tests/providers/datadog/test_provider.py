@@ -85,7 +85,8 @@ def test_second_sync_re_reads_72_hours_and_only_open_cost_months(http) -> None:
     assert starts[0] == "2026-11-21t10"
     assert not [r for r in http.request_history if "historical_cost" in r.url]
     (estimated,) = [r for r in http.request_history if "estimated_cost" in r.url]
-    assert estimated.qs == {"view": ["sub-org"], "start_month": ["2026-11"], "end_month": ["2026-11"]}
+    # end_month is the month after the last one wanted: right whether Datadog reads it as inclusive or exclusive
+    assert estimated.qs == {"view": ["sub-org"], "start_month": ["2026-11"], "end_month": ["2026-12"]}
 
 
 def test_final_months_come_from_historical_cost_with_total_never_double_counted(http) -> None:
