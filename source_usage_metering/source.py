@@ -5,12 +5,20 @@ It knows no provider: accounts, spec variants and provider objects all come from
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from airbyte_cdk.models import AirbyteConnectionStatus, ConnectorSpecification, Status
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
+    Status,
+)
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -22,8 +30,10 @@ from source_usage_metering.masking import register_secrets
 from source_usage_metering.providers import build_provider
 from source_usage_metering.spec import connector_specification
 from source_usage_metering.streams import Organizations, Products, Usage, Workspaces
+from source_usage_metering.streams.overlap import OverlapGuard
 
 CHECK_RETRIES = 1  # a check answers quickly; a sync retries with the full bound
+READ_FIRST = frozenset({Usage.name})  # streams whose records reference the entity streams' records
 
 
 def load_config(raw: Mapping[str, Any], now: datetime) -> UsageMeteringConfig:
@@ -65,6 +75,21 @@ class SourceUsageMetering(AbstractSource):
             return False, " | ".join(problems + notes)
         return True, ("Succeeded; a sync will skip: " + " | ".join(notes)) if notes else None
 
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        """The CDK's read, with the streams whose records name others (usage) read first.
+
+        Then organizations and products include every org and product this sync's usage records named, so every
+        reference resolves within the sync (a child org first seen in hourly usage, a product only in old rows).
+        """
+        ordered = sorted(catalog.streams, key=lambda configured: configured.stream.name not in READ_FIRST)
+        yield from super().read(logger, config, dataclasses.replace(catalog, streams=ordered), state)
+
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         """organizations, products, usage and workspaces over every configured account."""
         now = utc_now()
@@ -73,4 +98,10 @@ class SourceUsageMetering(AbstractSource):
             providers = [build_provider(account, parsed, now=now) for account in parsed.accounts]
         except UsageMeteringError as error:
             raise error.to_traced() from None
-        return [Organizations(providers), Products(providers), Usage(providers), Workspaces(providers)]
+        guard = OverlapGuard(providers)
+        return [
+            Organizations(providers, guard),
+            Products(providers, guard),
+            Usage(providers, guard),
+            Workspaces(providers, guard),
+        ]

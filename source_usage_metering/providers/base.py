@@ -242,6 +242,18 @@ class UsageProvider(ABC, Generic[AccountT]):
         """The state key of this account: provider, host and tenant (never a secret or list position)."""
 
     @abstractmethod
+    def organizations_read(self) -> frozenset[str]:
+        """The organization record ids this account reads (its tenant, and child orgs it reads with it)."""
+
+    def umbrella(self) -> str | None:
+        """A billing account this account reads whole (every org under it, present or future), if any."""
+        return None
+
+    def member_of(self) -> frozenset[str]:
+        """The billing accounts the account's own organization belongs to (to meet another account's umbrella)."""
+        return frozenset()
+
+    @abstractmethod
     def check(self) -> list[str] | None:
         """Prove the credentials and permissions a sync needs; raise a UsageMeteringError that says what to fix.
 

@@ -18,8 +18,9 @@ import requests
 from airbyte_cdk.sources.streams import CheckpointMixin, Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_usage_metering.errors import AccountsFailed, ConfigError, UsageMeteringError
+from source_usage_metering.errors import AccountsFailed, UsageMeteringError
 from source_usage_metering.providers.base import Partition, UsageProvider
+from source_usage_metering.streams.overlap import OverlapGuard
 from source_usage_metering.streams.progress import Progress
 
 logger = logging.getLogger("airbyte")
@@ -62,14 +63,14 @@ class UnifiedStream(Stream, CheckpointMixin):
     state_checkpoint_interval = None
     _json_schema: Mapping[str, Any] | None = None
 
-    def __init__(self, providers: list[UsageProvider]) -> None:
+    def __init__(self, providers: list[UsageProvider], guard: OverlapGuard | None = None) -> None:
         self._providers = providers
+        self._guard = guard or OverlapGuard(providers)
         self._states: dict[str, dict[str, Any]] = {}
         self._state_view: dict[str, Any] | None = None  # built when the CDK first asks after a change
         self._failures: list[AccountFailure] = []
         self._failed_accounts: set[str] = set()
         self.progress = Progress(self.name)
-        self._tenant_owners: dict[str, str] = {}
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -123,16 +124,15 @@ class UnifiedStream(Stream, CheckpointMixin):
         return self._json_schema
 
     def claim_partition(self, provider: UsageProvider) -> Partition:
-        """The account's state partition; an account reaching a tenant another account already reads is refused.
+        """The account's state partition, unless the overlap guard refuses the account.
 
         Raises:
-            ConfigError: naming both accounts (two keys of one organization would emit every line twice).
+            ConfigError: naming both accounts when another configured account reads the same organizations.
         """
-        partition = provider.partition()
-        owner = self._tenant_owners.setdefault(partition_key(partition), provider.label)
-        if owner != provider.label:
-            raise ConfigError(provider.config_path, f"reads the same organization as {owner}")
-        return partition
+        refusal = self._guard.refusal(provider)
+        if refusal is not None:
+            raise refusal
+        return provider.partition()
 
     def account_failed(self, provider: UsageProvider, error: Exception) -> None:
         """Remember an account's failure; its remaining slices are skipped, other accounts go on."""

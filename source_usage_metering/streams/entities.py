@@ -13,6 +13,7 @@ from airbyte_cdk.models import SyncMode
 
 from source_usage_metering.providers.base import UsageProvider
 from source_usage_metering.streams.base import UnifiedStream
+from source_usage_metering.streams.overlap import OverlapGuard
 from source_usage_metering.windows import iso
 
 logger = logging.getLogger("airbyte")
@@ -22,6 +23,10 @@ class EntityStream(UnifiedStream):
     """One slice per account; the cursor of each account moves to the newest `updated_at` it returned."""
 
     cursor_field = "updated_at"
+
+    def __init__(self, providers: list[UsageProvider], guard: OverlapGuard | None = None) -> None:
+        super().__init__(providers, guard)
+        self._emitted: set[str] = set()
 
     def stream_slices(
         self,
@@ -64,7 +69,7 @@ class EntityStream(UnifiedStream):
             self.replace_cursor_value(partition, iso(provider.now))
             since = None
         newest = None
-        for record in self.guarded(provider, self.iter_entities(provider), "all"):
+        for record in self.guarded(provider, self._once(self.iter_entities(provider)), "all"):
             updated = record.get("updated_at")
             if updated is not None:
                 if since is not None and updated <= since:
@@ -77,6 +82,13 @@ class EntityStream(UnifiedStream):
     def iter_entities(self, provider: UsageProvider) -> Iterable[Mapping[str, Any]]:
         """The provider's records for this stream."""
         raise NotImplementedError
+
+    def _once(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        """Each id once per sync (a product shared by several accounts, an org two accounts can see)."""
+        for record in records:
+            if record["id"] not in self._emitted:
+                self._emitted.add(record["id"])
+                yield record
 
 
 class Organizations(EntityStream):
@@ -104,13 +116,6 @@ class Products(EntityStream):
 
     name = "products"
 
-    def __init__(self, providers: list[UsageProvider]) -> None:
-        super().__init__(providers)
-        self._emitted: set[str] = set()
-
     def iter_entities(self, provider: UsageProvider) -> Iterable[Mapping[str, Any]]:
-        """The provider's products not yet emitted in this sync."""
-        for product in provider.iter_products():
-            if product["id"] not in self._emitted:
-                self._emitted.add(product["id"])
-                yield product
+        """The provider's products."""
+        return provider.iter_products()

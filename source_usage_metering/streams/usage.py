@@ -12,8 +12,11 @@ from typing import Any
 
 from airbyte_cdk.models import SyncMode
 
+from source_usage_metering.errors import ConfigError
 from source_usage_metering.providers.base import Partition, SliceProgress, UsageProvider, UsageSlice
+from source_usage_metering.records import UsageRecord
 from source_usage_metering.streams.base import UnifiedStream, long_lived_objects_frozen, partition_key
+from source_usage_metering.streams.overlap import OverlapGuard
 from source_usage_metering.windows import iso, parse_iso
 
 
@@ -23,9 +26,10 @@ class Usage(UnifiedStream):
     name = "usage"
     cursor_field = "end_date"
 
-    def __init__(self, providers: list[UsageProvider]) -> None:
-        super().__init__(providers)
+    def __init__(self, providers: list[UsageProvider], guard: OverlapGuard | None = None) -> None:
+        super().__init__(providers, guard)
         self._held_at: dict[str, str] = {}
+        self._org_readers: dict[str, str] = {}  # organization id -> the account whose records name it
 
     def stream_slices(
         self,
@@ -72,6 +76,27 @@ class Usage(UnifiedStream):
         except Exception as error:  # an account's failure is reported after every account was read
             self.account_failed(provider, error)
 
+    def _one_reader_per_org(self, provider: UsageProvider, records: Iterable[UsageRecord]) -> Iterator[UsageRecord]:
+        """The records, failing the account at a record of an organization another account's records named.
+
+        The overlap guard refuses such accounts before reading; this is its run-time check (a child org that
+        appeared after the guard looked): the record is not emitted, so no line arrives twice.
+        """
+        readers, label, last = self._org_readers, provider.label, None
+        for record in records:
+            organization = record["organization"]
+            if organization is not last:  # records of one org share their reference object
+                reader = readers.setdefault(organization["id"], label)
+                if reader != label:
+                    raise ConfigError(
+                        provider.config_path,
+                        f"reads organization {organization['id']}, which {reader} also reads; every line would "
+                        "arrive twice: remove one of the two accounts, or set include_child_orgs to false on the "
+                        "parent organization's account",
+                    )
+                last = organization
+            yield record
+
     def _bounded(self, partition: Partition, progress: SliceProgress) -> str:
         """The cursor a completed slice allows, never past a point an earlier slice of the partition held back."""
         key = partition_key(partition)
@@ -103,7 +128,8 @@ class Usage(UnifiedStream):
         )
         window = f"{stream_slice['start'][:16]}..{stream_slice['end'][:16]}"
         progress = SliceProgress(usage_slice.cursor_after)
-        completed = yield from self.guarded(provider, provider.iter_usage(usage_slice, progress), window)
+        records = self._one_reader_per_org(provider, provider.iter_usage(usage_slice, progress))
+        completed = yield from self.guarded(provider, records, window)
         if completed and not progress.deferred:
             self.set_cursor_value(usage_slice.partition, self._bounded(usage_slice.partition, progress))
         estimate = self.progress.estimate()

@@ -39,6 +39,9 @@ class ExampleProvider(UsageProvider[ExampleAccount]):
     def partition(self) -> Partition:
         return {"provider": self.name, "host": self.account.host, "tenant": self.org["id"]}
 
+    def organizations_read(self) -> frozenset[str]:
+        return frozenset({transform.organization_ref(self.org)["id"]})
+
     def check(self) -> None:
         self.partition()
 

@@ -139,11 +139,16 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         return {"provider": self.name, "host": self.account.host, "tenant": self.tenant.key}
 
     def organizations_read(self) -> frozenset[str]:
-        """The orgs this account reads: its own, and with child orgs every child seen so far."""
+        """The orgs this account reads: its own, and with child orgs the children it sees now.
+
+        Children come from the open months' cost rows (read anyway) and one recent hour of usage: two requests,
+        one of them extra, per account and sync. A child first seen later is caught at run time by the usage stream.
+        """
         own = ids.organization_id(self.account.site, self.tenant.public_id)
         if not self.include_child_orgs:
             return frozenset({own})
-        children = {public_id for attributes in self._seen_attributes() if (public_id := attributes.get("public_id"))}
+        attributes = [row.get("attributes") or {} for row in self._estimated_read.rows] + self._probe_attributes
+        children = {public_id for a in attributes if isinstance(a, Mapping) and (public_id := a.get("public_id"))}
         return frozenset({own, *(ids.organization_id(self.account.site, child) for child in children)})
 
     def umbrella(self) -> str | None:
