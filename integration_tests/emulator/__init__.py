@@ -6,5 +6,6 @@ Standard library only. See `Emulator` for the Python API and `python -m integrat
 from .emulator import Emulator
 from .faults import Faults
 from .scenario import Scenario
+from .variances import Variances
 
-__all__ = ["Emulator", "Faults", "Scenario"]
+__all__ = ["Emulator", "Faults", "Scenario", "Variances"]

@@ -15,6 +15,7 @@ from .confluent_data import ConfluentTenant, rfc3339
 from .credentials import Credential
 from .messages import ApiRequest, ApiResponse, PageCache, decode_token, encode_token, json_response
 from .scenario import stable_hex
+from .variances import Variances
 
 COSTS_PATH = "/billing/v1/costs"
 ORGS_PATH = "/org/v2/organizations"
@@ -54,9 +55,16 @@ def forbidden() -> ApiResponse:
 class ConfluentApi:
     """Serves every Confluent path for the tenants selected by the request's Cloud API key."""
 
-    def __init__(self, tenants: list[ConfluentTenant], credentials: dict[str, Credential], today: date) -> None:
+    def __init__(
+        self,
+        tenants: list[ConfluentTenant],
+        credentials: dict[str, Credential],
+        today: date,
+        variances: Variances | None = None,
+    ) -> None:
         self.tenants = tenants
         self.today = today
+        self.variances = variances or Variances()
         self.keys = {cred.api_key: cred for cred in credentials.values() if cred.provider == "confluent"}
         self.cache = PageCache()
 
@@ -104,6 +112,8 @@ class ConfluentApi:
         if isinstance(window, ApiResponse):
             return window
         start, end, page_size = window
+        if start.isoformat() in self.variances.confluent_null_data_windows:
+            return json_response({"errors": [{"detail": "billing backend timeout"}], "data": None})
         offset = 0
         if "page_token" in request.query:
             parts = _safe_decode(request.query["page_token"])
@@ -116,9 +126,15 @@ class ConfluentApi:
                 return bad_request("invalid page token", "page_token")
             offset = int(parts[2])
         key = ("costs", tenant.index, start, end, offset, page_size, request.base_url, tenant.revisions.version)
+        key += (self.variances.confluent_repeat_row_across_pages,)
         cached = self.cache.get(key)
         if cached is None:
-            rows, more = tenant.page(start, end, offset, page_size)
+            repeat = self.variances.confluent_repeat_row_across_pages and offset > 0
+            rows, more = (
+                tenant.page(start, end, offset - 1, page_size + 1)
+                if repeat
+                else tenant.page(start, end, offset, page_size)
+            )
             params = {"start_date": start.isoformat(), "end_date": end.isoformat(), "page_size": page_size}
             params["page_token"] = encode_token(start.isoformat(), end.isoformat(), offset + page_size)
             body = {"api_version": "v1", "kind": "CostList", "metadata": {"next": request.url(params) if more else ""}}
@@ -146,14 +162,27 @@ class ConfluentApi:
             return bad_request("start date must be before end date", "start_date")
         if (end - start).days > MAX_WINDOW_DAYS:
             return bad_request("end date and start date are too far apart", "end_date")
-        if start < self.today - timedelta(days=tenant.scenario.history_days_limit):
-            return bad_request("start date is too far in the past", "start_date")
+        history_days = self.variances.confluent_history_days or tenant.scenario.history_days_limit
+        if start < self.today - timedelta(days=history_days):
+            return error_response(
+                400, "invalid_input", "Bad Request", "start date is too far in the past", "start_date"
+            )
+        old_data_days = self.variances.confluent_old_data_403_days
+        if old_data_days is not None and start < self.today - timedelta(days=old_data_days):
+            return forbidden()
         page_size = _page_size(query, COSTS_PAGE_SIZE, COSTS_MAX_PAGE_SIZE)
         return page_size if isinstance(page_size, ApiResponse) else (start, end, page_size)
 
     def list_organizations(self, request: ApiRequest, tenant: ConfluentTenant) -> ApiResponse:
-        """`GET /org/v2/organizations`: the key's own organization (`next` absent on the last page)."""
-        return self._list(request, "OrganizationList", [self.organization(request, tenant)], last_next=None)
+        """`GET /org/v2/organizations`: the key's own organization (`next` absent on the last page).
+
+        With `confluent_other_org_listed_first`, a sandbox organization of the same user comes first (observed).
+        """
+        items = [self.organization(request, tenant)]
+        if self.variances.confluent_other_org_listed_first:
+            sandbox = self.tenants[(tenant.index + 1) % len(self.tenants)]
+            items.insert(0, {**self.organization(request, sandbox), "display_name": "Sandbox Org B"})
+        return self._list(request, "OrganizationList", items, last_next=None)
 
     def list_environments(self, request: ApiRequest, tenant: ConfluentTenant) -> ApiResponse:
         """`GET /org/v2/environments`: listed environments (deleted ones are not; `next` null at the end)."""

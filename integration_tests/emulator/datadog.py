@@ -79,6 +79,8 @@ class DatadogApi:
         if credential.tenant != 0:
             return errors(NON_PARENT, 400)
         if request.path == MAPPING_PATH:
+            if self.account.variances.datadog_mapping_missing:
+                return errors(["Not found"], 404)
             return self.costs.billing_dimension_mapping(request.query)
         if "billing_read" not in credential.permissions:
             return errors(MISSING_PERMISSION, 403)

@@ -69,20 +69,24 @@ class DatadogCosts:
         self.account = account
         self.today = today
         self.current_month = today.replace(day=1)
+        self.variances = account.variances
 
     def row(self, org_index: int, stamp: date, charges: Charges, view: str) -> dict[str, Any]:
         """Return one `cost_by_org` item for an org (or the whole account when `view` is summary)."""
         attributes: dict[str, Any] = self.account.org_attributes(org_index)
         lines = [line for product, parts in charges.items() for line in charge_lines(product, *parts)]
         total = sum((sum(committed) + on_demand for committed, on_demand in charges.values()), Decimal(0))
-        attributes.update(date=f"{stamp.isoformat()}T00:00:00+00:00", total_cost=float(total), charges=lines)
+        when = f"{stamp.isoformat()}T00:00:00+00:00"
+        if self.variances.datadog_cost_dates_with_offset:  # the same instant, written at -05:00
+            when = f"{(stamp - timedelta(days=1)).isoformat()}T19:00:00-05:00"
+        attributes.update(date=when, total_cost=float(total), charges=lines)
         record_id = stable_hex("cost", view, attributes["public_id"], stamp.isoformat(), float(total))
         return {"id": record_id, "type": "cost_by_org", "attributes": attributes}
 
     def month_rows(self, months: list[date], view: str) -> list[dict[str, Any]]:
         """Return monthly rows: one per org (sub-org) or one per month (summary)."""
         rows = []
-        org_ids = range(len(self.account.orgs))
+        org_ids = self.account.cost_org_ids()
         for month in months:
             per_org = [self.account.month_charges(index, month) for index in org_ids]
             if view == "summary":
@@ -104,11 +108,18 @@ class DatadogCosts:
         end = parse_month(query["end_month"]) if query.get("end_month") else self.current_month
         if start is None or end is None:
             return errors(["Either start_month or start_date should be specified, in the format YYYY-MM"])
+        refused = self._refused_start(start)
+        if refused is not None:
+            return refused
         if start < add_months(self.current_month, -1):
             return errors(["Estimated cost is only available for the current and previous month"])
         if start > end:
             return errors(["start_month must be before end_month"])
-        months = [month for month in self.account.cost_months() if start <= month <= min(end, self.current_month)]
+        months = [
+            month for month in self.account.cost_months() if self._in_range(month, start, min(end, self.current_month))
+        ]
+        if self.variances.datadog_end_month_exclusive:
+            months = [month for month in months if month < end]
         rows = self.month_rows(months, view)
         return json_response({"data": rows}, records=len(rows))
 
@@ -128,7 +139,7 @@ class DatadogCosts:
         ]
         for day in days:
             span = list(iter_days(day.replace(day=1), day + timedelta(days=1))) if cumulative else [day]
-            per_org = [self.account.sum_days(index, span) for index in range(len(self.account.orgs))]
+            per_org = [self.account.sum_days(index, span) for index in self.account.cost_org_ids()]
             if view == "summary":
                 rows.append(self.row(0, day, merge_charges(per_org), view))
             else:
@@ -146,13 +157,33 @@ class DatadogCosts:
         end = parse_month(query["end_month"]) if query.get("end_month") else self.current_month
         if start is None or end is None:
             return errors(["start_month and end_month must be in the format YYYY-MM"])
+        refused = self._refused_start(start)
+        if refused is not None:
+            return refused
         if start > end:
             return errors(["start_month must be before end_month"])
         months = [
-            month for month in self.account.cost_months() if start <= month <= end and month_is_final(month, self.today)
+            month
+            for month in self.account.cost_months()
+            if self._in_range(month, start, end) and month_is_final(month, self.today)
         ]
         rows = self.month_rows(months, view)
+        if self.variances.datadog_repeat_cost_row and view == "sub-org":
+            rows += [row for row in rows if row["attributes"]["public_id"] == self.account.orgs[0]["public_id"]]
         return json_response({"data": rows}, records=len(rows))
+
+    def _in_range(self, month: date, start: date, end: date) -> bool:
+        """Whether a month is answered for [start_month, end_month] (or [start, end) with the exclusive variance)."""
+        if self.variances.datadog_end_month_exclusive:
+            return start <= month < end
+        return start <= month <= end
+
+    def _refused_start(self, start: date) -> ApiResponse | None:
+        """The 400 for a start month older than the cost history variance allows."""
+        months = self.variances.datadog_cost_history_months
+        if months is not None and start < add_months(self.current_month, -(months - 1)):
+            return errors([f"start_month must be within the last {months} months"])
+        return None
 
     def billing_dimension_mapping(self, query: dict[str, str]) -> ApiResponse:
         """`GET /api/v2/usage/billing_dimension_mapping`: labels for most (not all) cost product names."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from .scenario import Revisions, Scenario, add_months, data_start, iter_days, month_is_final, seeded_rng, stable_hex
+from .variances import Variances
 
 CENTS = Decimal("0.01")
 UNKNOWN_FAMILY = "quantum_observability"
@@ -113,15 +114,20 @@ def hour_stamp(moment: datetime) -> str:
 class DatadogAccount:
     """A parent org with child orgs; every value derives from the scenario seed and `today`."""
 
-    def __init__(self, scenario: Scenario, today: date, revisions: Revisions) -> None:
+    def __init__(
+        self, scenario: Scenario, today: date, revisions: Revisions, variances: Variances | None = None
+    ) -> None:
         self.scenario = scenario
         self.today = today
         self.revisions = revisions
+        self.variances = variances or Variances()
         self.seed = (scenario.seed, "datadog")
         self.first_day = max(data_start(today, scenario.months), add_months(today.replace(day=1), -15))
         self.first_hour = datetime(self.first_day.year, self.first_day.month, self.first_day.day, tzinfo=timezone.utc)
         self.end_hour = datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
-        self.orgs = [self._org(index) for index in range(scenario.datadog_child_orgs + 1)]
+        self.base_orgs = [self._org(index) for index in range(scenario.datadog_child_orgs + 1)]
+        self.late_child = {**self._org(len(self.base_orgs)), "name": "Acme Trial"}
+        self.late_child_from = self.end_hour - timedelta(days=2)
         count = max(1, min(scenario.product_families, len(KNOWN_FAMILIES)))
         self.families = [*list(KNOWN_FAMILIES[:count]), UNKNOWN_FAMILY]
 
@@ -139,6 +145,20 @@ class DatadogAccount:
             "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "description": "Parent organization" if index == 0 else f"Child organization of Acme Corp ({name})",
         }
+
+    @property
+    def orgs(self) -> list[dict[str, Any]]:
+        """The parent and its child orgs (the late trial child last, when that variance is on)."""
+        return [*self.base_orgs, self.late_child] if self.variances.datadog_late_child_org else self.base_orgs
+
+    def cost_org_ids(self) -> list[int]:
+        """The orgs with cost rows (a trial child has none yet)."""
+        return list(range(len(self.base_orgs)))
+
+    def active_orgs(self, org_ids: list[int], hour: datetime) -> list[int]:
+        """The orgs of `org_ids` with usage at an hour (the late child only from its first hour)."""
+        late = len(self.base_orgs)
+        return [org for org in org_ids if org != late or hour >= self.late_child_from]
 
     def org_attributes(self, index: int) -> dict[str, str]:
         """Return the org fields repeated in usage and cost records."""
@@ -162,20 +182,42 @@ class DatadogAccount:
         """Return how many hourly records the window holds."""
         start, end = max(start, self.first_hour), min(end, self.end_hour)
         hours = max(int((end - start).total_seconds() // 3600), 0)
-        return hours * len(org_ids) * len(families)
+        if len(self.active_orgs(org_ids, start)) == len(org_ids):
+            return hours * len(org_ids) * len(families)
+        return sum(len(self.active_orgs(org_ids, start + timedelta(hours=h))) for h in range(hours)) * len(families)
 
     def hourly_page(self, org_ids: list[int], families: list[str], start: datetime, offset: int, size: int) -> list:
         """Return records `offset..offset+size` of a window ordered hour, org, family (see `hourly_count`)."""
         start = max(start, self.first_hour)
-        per_hour = len(org_ids) * len(families)
-        return [
-            self.hourly_record(
-                org_ids[(position % per_hour) // len(families)],
-                families[position % len(families)],
-                start + timedelta(hours=position // per_hour),
-            )
-            for position in range(offset, offset + size)
-        ]
+        if len(self.active_orgs(org_ids, start)) == len(org_ids) and len(self.orgs) == len(self.base_orgs):
+            per_hour = len(org_ids) * len(families)
+            return [
+                self.hourly_record(
+                    org_ids[(position % per_hour) // len(families)],
+                    families[position % len(families)],
+                    start + timedelta(hours=position // per_hour),
+                )
+                for position in range(offset, offset + size)
+            ]
+        return self._varying_page(org_ids, families, start, offset, size)
+
+    def _varying_page(self, org_ids: list[int], families: list[str], start: datetime, offset: int, size: int) -> list:
+        """`hourly_page` when an org's usage starts inside the window: walk the hours."""
+        records: list[dict[str, Any]] = []
+        hour, skipped = start, 0
+        while len(records) < size and hour < self.end_hour:
+            active = self.active_orgs(org_ids, hour)
+            in_hour = len(active) * len(families)
+            if skipped + in_hour > offset:
+                for position in range(max(offset - skipped, 0), in_hour):
+                    records.append(
+                        self.hourly_record(active[position // len(families)], families[position % len(families)], hour)
+                    )
+                    if len(records) == size:
+                        break
+            skipped += in_hour
+            hour += timedelta(hours=1)
+        return records
 
     def hourly_record(self, org_index: int, family: str, hour: datetime) -> dict[str, Any]:
         """Return one `usage_timeseries` record."""
@@ -193,7 +235,9 @@ class DatadogAccount:
         return {"id": record_id, "type": "usage_timeseries", "attributes": attributes}
 
     def org_products(self, org_index: int) -> tuple[CostProduct, ...]:
-        """Return the billing dimensions an org is charged for."""
+        """Return the billing dimensions an org is charged for (none for the trial child)."""
+        if org_index >= len(self.base_orgs):
+            return ()
         if org_index == 0:
             return COST_PRODUCTS
         return tuple(product for pos, product in enumerate(COST_PRODUCTS) if (pos + org_index) % 3 != 0)

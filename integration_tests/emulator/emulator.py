@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from .confluent import ConfluentApi
@@ -18,6 +19,7 @@ from .messages import ApiRequest, ApiResponse, json_response
 from .scenario import Revisions, Scenario, data_start
 from .server import EmulatorHTTPServer, Gateway
 from .truth import DateLike, confluent_truth, datadog_hourly_truth, datadog_truth
+from .variances import Variances
 
 DEFAULT_ACCOUNTS = {"confluent": "confluent_org_a", "datadog": "datadog_parent"}
 
@@ -36,6 +38,8 @@ class Emulator:
         faults: Faults | None = None,
         port: int = 0,
         today: date | None = None,
+        variances: Variances | None = None,
+        now: datetime | None = None,
     ) -> None:
         """Build the data set (nothing listens until `start()`).
 
@@ -44,19 +48,23 @@ class Emulator:
             faults: Fault knobs and rate budget; defaults to `Faults()` (no faults, 10000 requests/60 s).
             port: TCP port on 127.0.0.1; 0 picks a free one.
             today: The emulated UTC date; all data is dated relative to it. Defaults to the real UTC today.
+            variances: Real-world answers to give (see `Variances`); switch them later with `set_variances`.
+            now: The providers' clock, sent in every answer's `Date` header; defaults to 23:59:59 of `today`.
         """
         self.scenario = scenario or Scenario()
         self.today = today or datetime.now(timezone.utc).date()
+        self.now = now or datetime.combine(self.today, time(23, 59, 59), tzinfo=timezone.utc)
+        self.variances = variances or Variances()
         self.revisions = Revisions()
         self._credentials = build_credentials(self.scenario)
         orgs = max(self.scenario.confluent_orgs, 2)
         self.confluent_tenants = [ConfluentTenant(self.scenario, i, self.today, self.revisions) for i in range(orgs)]
-        self.datadog_account = DatadogAccount(self.scenario, self.today, self.revisions)
-        apis = {
-            "confluent": ConfluentApi(self.confluent_tenants, self._credentials, self.today),
+        self.datadog_account = DatadogAccount(self.scenario, self.today, self.revisions, self.variances)
+        self._apis = {
+            "confluent": ConfluentApi(self.confluent_tenants, self._credentials, self.today, self.variances),
             "datadog": DatadogApi(self.datadog_account, self._credentials, self.today),
         }
-        self.gateway = Gateway(apis, faults or Faults(), self._admin_routes())
+        self.gateway = Gateway(self._apis, faults or Faults(), self._admin_routes(), clock=lambda: self.now)
         self._port = port
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -171,6 +179,13 @@ class Emulator:
         """Replace the fault knobs at runtime (also reseeds the dice and `fail_first_n` counters)."""
         self.gateway.set_faults(faults)
 
+    def set_variances(self, variances: Variances) -> None:
+        """Switch the real-world answers the emulator gives (cached pages are dropped)."""
+        for field in dataclasses.fields(Variances):
+            setattr(self.variances, field.name, getattr(variances, field.name))
+        for api in self._apis.values():
+            api.cache.clear()
+
     def revise(self, days: int = 3, factor: float = 1.1) -> None:
         """Multiply the last `days` days' Confluent amounts and Datadog costs/hourly values by `factor`."""
         self.revisions.revise(self.today, days, factor)
@@ -192,6 +207,8 @@ class Emulator:
             ("GET", "/_emulator/truth"): self._admin_truth,
             ("GET", "/_emulator/truth_hourly"): self._admin_truth,
             ("GET", "/_emulator/faults"): lambda request, body: json_response(self.faults.to_dict()),
+            ("GET", "/_emulator/variances"): lambda request, body: json_response(self.variances.to_dict()),
+            ("POST", "/_emulator/variances"): self._admin_variances,
             ("POST", "/_emulator/faults"): self._admin_faults,
             ("POST", "/_emulator/revise"): self._admin_revise,
             ("GET", "/_emulator/config"): lambda request, body: json_response(self.connector_config()),
@@ -222,6 +239,13 @@ class Emulator:
         except (TypeError, ValueError) as error:
             return json_response({"errors": [f"bad faults: {error}"]}, 400)
         return json_response(self.faults.to_dict())
+
+    def _admin_variances(self, request: ApiRequest, body: bytes) -> ApiResponse:
+        try:
+            self.set_variances(Variances.from_dict(json.loads(body or b"{}")))
+        except (TypeError, ValueError) as error:
+            return json_response({"errors": [f"bad variances: {error}"]}, 400)
+        return json_response(self.variances.to_dict())
 
     def _admin_revise(self, request: ApiRequest, body: bytes) -> ApiResponse:
         try:

@@ -83,6 +83,12 @@ class PageCache:
                 self._entries.move_to_end(key)
             return entry
 
+    def clear(self) -> None:
+        """Drop every entry (the answers changed)."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
     def put(self, key: tuple, body: bytes, records: int) -> None:
         """Store a body, evicting the least recently used entries beyond the byte bound."""
         with self._lock:

@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -87,9 +89,16 @@ def provider_error(provider: str, status: int, detail: str) -> ApiResponse:
 class Gateway:
     """Routes admin and API requests; applies the rate budget and injected faults to API paths only."""
 
-    def __init__(self, apis: dict[str, ProviderApi], faults: Faults, admin: dict[tuple[str, str], AdminHandler]):
+    def __init__(
+        self,
+        apis: dict[str, ProviderApi],
+        faults: Faults,
+        admin: dict[tuple[str, str], AdminHandler],
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.apis = apis
         self.admin = admin
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.injector = FaultInjector(faults)
         self.stats = Stats()
         self.budgets: dict[str, RateBudget] = {}
@@ -180,6 +189,10 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """Serve a POST."""
         self._serve("POST")
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header: the emulated providers' clock, not the machine's."""
+        return formatdate(self.server.gateway.clock().timestamp(), usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: the emulator runs inside tests and benchmarks."""
