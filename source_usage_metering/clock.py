@@ -1,8 +1,9 @@
 """The connector's one clock: UTC now, read once per command.
 
 Tests and the emulator's demos pin it with the `USAGE_METERING_TEST_NOW` environment variable (an ISO-8601 UTC
-instant), so a connector process and the emulator agree on "today" whatever the machine's clock says. It is a test
-hook, not a setting: it is not in the spec, and a run that uses it says so in its log.
+instant), so a connector process and the emulator agree on "today" whatever the machine's clock says; end-to-end
+tests of retries shorten the backoff waits with `USAGE_METERING_TEST_BACKOFF_SCALE` (a factor in (0, 1]). Both are
+test hooks, not settings: they are not in the spec, and a run that uses them says so in its log.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from datetime import datetime, timezone
 
 TEST_NOW_ENV = "USAGE_METERING_TEST_NOW"
+TEST_BACKOFF_SCALE_ENV = "USAGE_METERING_TEST_BACKOFF_SCALE"
 logger = logging.getLogger("airbyte")
 
 
@@ -34,3 +36,15 @@ def utc_now() -> datetime:
 def pinned_env(moment: datetime) -> dict[str, str]:
     """The environment entry that pins a connector process's clock to `moment` (for tests and demos)."""
     return {TEST_NOW_ENV: moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def backoff_scale() -> float:
+    """The factor applied to backoff waits: 1, or the test hook's value in (0, 1] (a shorter wait, never longer)."""
+    value = os.environ.get(TEST_BACKOFF_SCALE_ENV)
+    if not value:
+        return 1.0
+    try:
+        scale = float(value)
+    except ValueError:
+        return 1.0
+    return scale if 0 < scale <= 1 else 1.0

@@ -112,6 +112,7 @@ class ConfluentApi:
         if isinstance(window, ApiResponse):
             return window
         start, end, page_size = window
+        page_size = min(page_size, self.variances.confluent_page_cap or page_size)
         if start.isoformat() in self.variances.confluent_null_data_windows:
             return json_response({"errors": [{"detail": "billing backend timeout"}], "data": None})
         offset = 0

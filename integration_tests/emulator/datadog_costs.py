@@ -116,10 +116,10 @@ class DatadogCosts:
         if start > end:
             return errors(["start_month must be before end_month"])
         months = [
-            month for month in self.account.cost_months() if self._in_range(month, start, min(end, self.current_month))
+            month
+            for month in self.account.cost_months()
+            if self._in_range(month, start, end) and month <= self.current_month
         ]
-        if self.variances.datadog_end_month_exclusive:
-            months = [month for month in months if month < end]
         rows = self.month_rows(months, view)
         return json_response({"data": rows}, records=len(rows))
 

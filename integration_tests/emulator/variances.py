@@ -23,6 +23,8 @@ class Variances:
         confluent_null_data_windows: Windows (by `start_date`) whose costs answer is a 200
             `{"errors":[{"detail":"billing backend timeout"}],"data":null}`.
         confluent_repeat_row_across_pages: Each next costs page starts again with the previous page's last row.
+        confluent_page_cap: Costs pages hold at most this many rows whatever `page_size` asks (the spec's
+            `x-max-page-items` is 500).
         confluent_other_org_listed_first: `/org/v2/organizations` lists a sandbox organization before the key's.
         datadog_cost_history_months: Cost endpoints answer 400 "start_month must be within the last 15 months" for
             a `start_month` older than this month minus (this many - 1) months.
@@ -40,6 +42,7 @@ class Variances:
     confluent_old_data_403_days: int | None = None
     confluent_null_data_windows: tuple[str, ...] = ()
     confluent_repeat_row_across_pages: bool = False
+    confluent_page_cap: int | None = None
     confluent_other_org_listed_first: bool = False
     datadog_cost_history_months: int | None = None
     datadog_end_month_exclusive: bool = False

@@ -14,6 +14,8 @@ from typing import Any
 import requests
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 
+from source_usage_metering.clock import backoff_scale
+
 # The CDK sleeps the strategy's value plus one second; subtract it so the real wait matches the intent.
 CDK_ADDED_SECONDS = 1.0
 MIN_WAIT_SECONDS = 0.001  # the CDK treats 0 as "no value"
@@ -62,6 +64,7 @@ class ProviderBackoff(BackoffStrategy):
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self._rng = rng or random.Random()
+        self._scale = backoff_scale()
 
     def backoff_time(self, response_or_exception: Any, attempt_count: int) -> float:
         """Seconds to sleep before the next attempt, net of the CDK's added second."""
@@ -71,5 +74,5 @@ class ProviderBackoff(BackoffStrategy):
             if wait is not None:
                 wait += self._rng.uniform(0, min(wait * HEADER_JITTER_FRACTION, HEADER_JITTER_MAX_SECONDS))
         if wait is None:
-            wait = exponential_wait_seconds(attempt_count, self._rng)
+            wait = exponential_wait_seconds(attempt_count, self._rng) * self._scale
         return min(max(wait - CDK_ADDED_SECONDS, MIN_WAIT_SECONDS), MAX_WAIT_SECONDS)
