@@ -87,3 +87,22 @@ def test_given_the_mapping_endpoint_404_then_everything_is_read_with_built_in_la
     ]
     assert len(warnings) == 1
     assert "Not found" in warnings[0]
+
+
+def test_given_a_final_month_without_the_keys_org_then_a_warning_names_the_month(http) -> None:
+    mock_datadog(http, hourly_starts=())
+    http.get(HISTORICAL, json=payload("datadog/historical_cost__sub_org"))  # September only
+    output = read_source(config(start_date="2026-09-01", end_date="2026-10-31"), "usage")
+    assert not output.errors
+    assert output.is_in_logs("no final cost for the keys' own org in 2026-10")
+
+
+def test_given_rows_of_months_not_asked_for_then_a_log_line_reports_them(http) -> None:
+    mock_datadog(http, hourly_starts=())
+    answer = payload("datadog/historical_cost__sub_org")
+    stray = {**answer["data"][0], "attributes": {**answer["data"][0]["attributes"], "date": "2026-03-01T00:00:00Z"}}
+    answer["data"].append(stray)
+    http.get(HISTORICAL, json=answer)
+    output = read_source(config(start_date="2026-09-01", end_date="2026-09-30"), "usage")
+    assert cost_total(output) == Decimal("73.17")
+    assert output.is_in_logs("rows of months not asked for were left out: 2026-03 \\(1\\)")
