@@ -1,8 +1,8 @@
 """The FOCUS 1.2 Cost and Usage column set, our `x_` columns, and the value rules both providers' mappings share.
 
 Column ids, types and feature levels are the FOCUS 1.2 specification's (`specification/columns/*.md` at the
-`v1.2` tag of FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec). Rows are plain dicts: FOCUS columns first, in the
-order below (alphabetical, which the spec's ColumnHandling allows), then the `x_` columns.
+`v1.2` tag of FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec). Rows are plain dicts: the emitted FOCUS columns
+first, alphabetical (the spec's ColumnHandling allows it), then the `x_` columns (`COLUMN_NAMES`).
 """
 
 from __future__ import annotations
@@ -59,6 +59,30 @@ _RECOMMENDED = _columns("Recommended", "AvailabilityZone:S? ChargeFrequency:S In
 
 FOCUS_COLUMNS: tuple[Column, ...] = tuple(sorted(_MANDATORY + _CONDITIONAL + _RECOMMENDED, key=lambda c: c.name))
 
+# Conditional columns of concepts neither provider has (capacity reservations, commitment discounts with ids,
+# several billing account types, a pricing currency apart from the billing one). They are left out, as the
+# spec allows ("MUST be present when the provider supports ..."): once present, several MUST NOT be null
+# (BillingAccountType, CommitmentDiscountStatus, PricingCurrency, PricingCurrencyEffectiveCost).
+NOT_EMITTED = frozenset(
+    [
+        "BillingAccountType",
+        "CapacityReservationId",
+        "CapacityReservationStatus",
+        "CommitmentDiscountCategory",
+        "CommitmentDiscountId",
+        "CommitmentDiscountName",
+        "CommitmentDiscountQuantity",
+        "CommitmentDiscountStatus",
+        "CommitmentDiscountType",
+        "CommitmentDiscountUnit",
+        "PricingCurrency",
+        "PricingCurrencyContractedUnitPrice",
+        "PricingCurrencyEffectiveCost",
+        "PricingCurrencyListUnitPrice",
+    ]
+)
+EMITTED_FOCUS_COLUMNS: tuple[Column, ...] = tuple(c for c in FOCUS_COLUMNS if c.name not in NOT_EMITTED)
+
 X_COLUMNS: tuple[Column, ...] = _columns(
     "Custom",
     # Keys: the stream's primary key, and the usage record it comes from (the two streams join on it).
@@ -68,7 +92,7 @@ X_COLUMNS: tuple[Column, ...] = _columns(
     # The original (Unicode) text of the names whose FOCUS column holds an ASCII-safe form (see `ascii_safe`).
     "x_BillingAccountNameUnicode:S? x_SubAccountNameUnicode:S? x_ResourceNameUnicode:S?",
 )
-ALL_COLUMNS: tuple[Column, ...] = FOCUS_COLUMNS + X_COLUMNS
+ALL_COLUMNS: tuple[Column, ...] = EMITTED_FOCUS_COLUMNS + X_COLUMNS
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in ALL_COLUMNS)
 
 
