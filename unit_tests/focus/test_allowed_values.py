@@ -5,16 +5,7 @@ from __future__ import annotations
 from source_usage_metering.providers.confluent import focus as confluent_focus
 from source_usage_metering.providers.datadog import focus as datadog_focus
 from unit_tests.focus.samples import sample_rows
-from unit_tests.focus.spec_rules import ALLOWED_PAIRS, SPEC, allowed_value_violations, nullability_gaps
-
-# Spec nullability rules the providers' APIs cannot meet (docs/focus.md, "Known gaps"): no SKU price ids from
-# either provider; Datadog's cost API gives money only (no quantity, no unit price).
-KNOWN_GAPS = {
-    ("confluent", "SkuPriceId"),
-    ("datadog", "SkuPriceId"),
-    ("datadog", "PricingQuantity"),
-    ("datadog", "ListUnitPrice"),
-}
+from unit_tests.focus.spec_rules import ALLOWED_PAIRS, KNOWN_GAPS, SPEC, allowed_value_violations, nullability_gaps
 
 
 def test_given_every_fixture_row_then_every_categorical_value_is_an_allowed_one() -> None:
