@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-STREAMS = ("organizations", "products", "usage", "workspaces")
+STREAMS = ("focus_cost", "organizations", "products", "usage", "workspaces")
 SECRET_KEYS = ("api_key", "api_secret", "application_key")
 CENT = Decimal("0.01")
 

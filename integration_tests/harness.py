@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-STREAMS = ("organizations", "products", "usage", "workspaces")
+STREAMS = ("focus_cost", "organizations", "products", "usage", "workspaces")
 
 
 def console_script(name: str = "source-usage-metering") -> str:

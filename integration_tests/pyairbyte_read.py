@@ -22,7 +22,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import airbyte as ab  # after the environment that configures it
 
-STREAMS = ("organizations", "products", "usage", "workspaces")
+STREAMS = ("focus_cost", "organizations", "products", "usage", "workspaces")
 
 
 def as_list(value: Any) -> list[Any]:

@@ -31,7 +31,7 @@ def assert_nothing_lost(outcome: Outcome) -> None:
 
 def test_fault_free_read_covers_every_stream_and_both_providers(lab: FaultLab) -> None:
     streams = {stream for stream, _ in lab.baseline}
-    assert streams == {"organizations", "products", "usage", "workspaces"}
+    assert streams == {"focus_cost", "organizations", "products", "usage", "workspaces"}
     providers = {data["provider"] for (stream, _), data in lab.baseline.items() if stream == "usage"}
     assert providers == {"confluent", "datadog"}
 

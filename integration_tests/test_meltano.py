@@ -78,7 +78,7 @@ def test_meltano_run_loads_and_rerun_reads_only_the_lookback_window(emulator: Em
     truth = emulator.truth("confluent", config_start, emulator.today)
     assert len([c for r in usage for c in r["charges"]]) == truth["count"]
     assert {p.name for p in output.glob("*.jsonl")} == {
-        f"{s}.jsonl" for s in ("organizations", "products", "usage", "workspaces")
+        f"{s}.jsonl" for s in ("focus_cost", "organizations", "products", "usage", "workspaces")
     }
     state = state_of(meltano)
     assert state["bookmarks"]["usage"]["states"][0]["cursor"]["end_date"] == f"{emulator.today.isoformat()}T00:00:00Z"

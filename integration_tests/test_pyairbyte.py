@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 CENT = Decimal("0.01")
-STREAMS = ("organizations", "products", "usage", "workspaces")
+STREAMS = ("focus_cost", "organizations", "products", "usage", "workspaces")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""SourceUsageMetering: validates the config, checks every account and builds the four unified streams.
+"""SourceUsageMetering: validates the config, checks every account and builds the unified streams.
 
 It knows no provider: accounts, spec variants and provider objects all come from the registry (`providers`).
 """
@@ -29,11 +29,14 @@ from source_usage_metering.errors import ConfigError, UsageMeteringError
 from source_usage_metering.masking import register_secrets
 from source_usage_metering.providers import build_provider
 from source_usage_metering.spec import connector_specification
-from source_usage_metering.streams import Organizations, Products, Usage, Workspaces
+from source_usage_metering.streams import FocusCost, Organizations, Products, Usage, Workspaces
 from source_usage_metering.streams.overlap import OverlapGuard
+from source_usage_metering.streams.spool import CostSpool
 
 CHECK_RETRIES = 1  # a check answers quickly; a sync retries with the full bound
-READ_FIRST = frozenset({Usage.name})  # streams whose records reference the entity streams' records
+# Streams whose records reference the entity streams' records, read first, in this order (focus_cost replays
+# what usage read).
+READ_FIRST = (Usage.name, FocusCost.name)
 
 
 def load_config(raw: Mapping[str, Any], now: datetime) -> UsageMeteringConfig:
@@ -87,21 +90,25 @@ class SourceUsageMetering(AbstractSource):
         Then organizations and products include every org and product this sync's usage records named, so every
         reference resolves within the sync (a child org first seen in hourly usage, a product only in old rows).
         """
-        ordered = sorted(catalog.streams, key=lambda configured: configured.stream.name not in READ_FIRST)
+        first = {name: position for position, name in enumerate(READ_FIRST)}
+        ordered = sorted(catalog.streams, key=lambda configured: first.get(configured.stream.name, len(first)))
+        self._selected = frozenset(configured.stream.name for configured in catalog.streams)
         yield from super().read(logger, config, dataclasses.replace(catalog, streams=ordered), state)
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
-        """organizations, products, usage and workspaces over every configured account."""
+        """focus_cost, organizations, products, usage and workspaces over every configured account."""
         now = utc_now()
         try:
             parsed = load_config(config, now)
             providers = [build_provider(account, parsed, now=now) for account in parsed.accounts]
         except UsageMeteringError as error:
             raise error.to_traced() from None
-        guard = OverlapGuard(providers)
+        guard, spool = OverlapGuard(providers), CostSpool()
+        spool.enabled = {Usage.name, FocusCost.name} <= getattr(self, "_selected", frozenset())
         return [
+            FocusCost(providers, guard, spool),
             Organizations(providers, guard),
             Products(providers, guard),
-            Usage(providers, guard),
+            Usage(providers, guard, spool),
             Workspaces(providers, guard),
         ]

@@ -13,7 +13,7 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from source_usage_metering import SourceUsageMetering
 from source_usage_metering.schemas import load_schema
 
-STREAMS = ("organizations", "products", "usage", "workspaces")
+STREAMS = ("focus_cost", "organizations", "products", "usage", "workspaces")
 
 
 def catalog(*streams: str, sync_mode: SyncMode = SyncMode.incremental) -> Any:

@@ -72,13 +72,13 @@ def test_check_succeeds(http, tmp_path: Path) -> None:
     assert status[-1].connectionStatus.status == Status.SUCCEEDED
 
 
-def test_discover_lists_the_four_streams(http) -> None:
+def test_discover_lists_every_stream(http) -> None:
     output = discover(SourceUsageMetering(), config())
     assert {s.name for s in output.catalog.catalog.streams} == set(STREAMS)
     assert http.call_count == 0
 
 
-def test_read_of_all_four_streams(http) -> None:
+def test_read_of_every_stream(http) -> None:
     mock_api(http)
     output = read_source(config())
     assert not output.errors
@@ -86,6 +86,7 @@ def test_read_of_all_four_streams(http) -> None:
     assert [r["id"] for r in records_of(output, "organizations")] == ["example|org-7|organization"]
     assert [r["id"] for r in records_of(output, "products")] == ["example|product|widgets"]
     assert records_of(output, "workspaces") == []
+    assert records_of(output, "focus_cost") == []  # a provider without a FOCUS mapping emits no rows
     usage = records_of(output, "usage")
     assert [r["id"] for r in usage] == [f"example|org-7|cost|2026-11-{day}|widgets" for day in (17, 18, 19)]
     assert [r["charges"][0]["amount"] for r in usage] == [27.25, 28.25, 29.25]

@@ -97,6 +97,7 @@ class UsageSlice:
     end: datetime
     cursor_after: datetime
     params: dict[str, str] = field(default_factory=dict)
+    measures_only: bool = False  # usage measurements without cost (Datadog hourly): nothing for focus_cost
 
 
 @dataclass
@@ -110,6 +111,7 @@ class SliceProgress:
     cursor_after: datetime
     held: bool = False
     deferred: bool = False
+    reader: str = "usage"  # the stream reading the slice: each keeps its own refusal ledgers
 
     def hold_at(self, moment: datetime) -> None:
         """Never move the cursor past `moment` (for the rest of this sync, whatever later slices read)."""
@@ -141,6 +143,7 @@ class UsageProvider(ABC, Generic[AccountT]):
         self.api_budget = RateLimitHeaderBudget()
         self.max_retries = max_retries
         self.provider_now: datetime | None = None  # the provider's clock: the latest answer's `Date` header
+        self._ledgers: dict[tuple[str, str], RefusalLedger] = {}  # (reader, kind) -> refusals of this sync
         self.auth = self.authenticator()
 
     @abstractmethod
@@ -159,6 +162,10 @@ class UsageProvider(ABC, Generic[AccountT]):
 
     def _observe_provider_time(self, moment: datetime) -> None:
         self.provider_now = moment if self.provider_now is None else max(self.provider_now, moment)
+
+    def focus_rows(self, record: UsageRecord) -> list[dict[str, Any]]:
+        """FOCUS 1.2 rows of one usage cost record (one per charge); none for a provider without a mapping."""
+        return []
 
     def saved_cursor(self, cursors: CursorLookup, partition: Partition, *, pull_back_to: datetime) -> datetime | None:
         """A partition's cursor; one later than now is pulled back to `pull_back_to` with a warning.
@@ -179,14 +186,17 @@ class UsageProvider(ABC, Generic[AccountT]):
             return pull_back_to
         return cursor
 
-    def record_window(
-        self, ledger: RefusalLedger, narrowed: Narrowed[Any], progress: SliceProgress, endpoint: str
-    ) -> None:
+    def ledger(self, reader: str, kind: str = "") -> RefusalLedger:
+        """The refusals of one kind of window (`hourly`, `cost`...) read by one stream in this sync."""
+        return self._ledgers.setdefault((reader, kind), RefusalLedger())
+
+    def record_window(self, kind: str, narrowed: Narrowed[Any], progress: SliceProgress, endpoint: str) -> None:
         """Take a usage window's outcome: warn of the edge of history, hold the cursor before other refusals.
 
         While nothing was served yet, a slice with refusals leaves the cursor where it is (`defer`): it moves past
         them once a newer window is served (they were the edge of history), never when everything was refused.
         """
+        ledger = self.ledger(progress.reader, kind)
         for edge in ledger.record(narrowed):
             logger.warning(
                 "%s: %s: skipped %s, older than the provider serves (%s)",
@@ -201,12 +211,13 @@ class UsageProvider(ABC, Generic[AccountT]):
         if ledger.first_served is None and narrowed.refused:
             progress.defer()
 
-    def refusals_problem(self, ledger: RefusalLedger, endpoint: str, permission_hint: str) -> ProviderError | None:
+    def refusals_problem(self, reader: str, kind: str, endpoint: str, permission_hint: str) -> ProviderError | None:
         """The failure a partition's refusals make once its windows were read, or None.
 
         Every window refused: the failure names the roles only then (a key that reads recent windows has them).
         A refusal after older data was read: the cursor was held before it, the failure quotes the provider.
         """
+        ledger = self.ledger(reader, kind)
         if ledger.nothing_served:
             roles = any(part.refusal.reason is RefusalReason.PERMISSION for part in ledger.pending)
             problem = f"every window was refused ({describe_refused(ledger.pending)})"
@@ -219,8 +230,8 @@ class UsageProvider(ABC, Generic[AccountT]):
             return ProviderError(self.label, endpoint, problem)
         return None
 
-    def finish_usage(self) -> None:
-        """Called once every usage slice of the account was read: raise what must fail the account after the rest.
+    def finish_usage(self, reader: str = "usage") -> None:
+        """Called once every slice of the account was read by `reader`: raise what must fail the account now.
 
         Raises:
             UsageMeteringError: when a refused window was not the edge of the provider's history, or every window

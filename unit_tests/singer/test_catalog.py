@@ -38,6 +38,7 @@ def singer_entry(catalog: dict[str, Any], name: str) -> dict[str, Any]:
 def test_discovered_streams_carry_keys_cursor_and_automatic_fields(airbyte_catalog) -> None:
     catalog = singer_catalog(airbyte_catalog)
     assert [entry["tap_stream_id"] for entry in catalog["streams"]] == [
+        "focus_cost",
         "organizations",
         "products",
         "usage",
@@ -54,6 +55,8 @@ def test_discovered_streams_carry_keys_cursor_and_automatic_fields(airbyte_catal
     assert metadata[("properties", "charges")]["inclusion"] == "available"
     assert set(usage["schema"]["properties"]) == {key[1] for key in metadata if key}
     assert singer_entry(catalog, "organizations")["replication_key"] == "updated_at"
+    focus = singer_entry(catalog, "focus_cost")
+    assert (focus["key_properties"], focus["replication_key"]) == (["x_ChargeId"], "ChargePeriodEnd")
 
 
 def test_airbyte_only_keywords_are_dropped_at_every_depth() -> None:
@@ -90,7 +93,7 @@ def deselect(catalog: dict[str, Any], stream: str, field: str | None = None) -> 
 
 def test_without_a_catalog_every_stream_is_synced_incrementally_with_all_fields(airbyte_catalog) -> None:
     selected, unknown = select_streams(None, airbyte_catalog)
-    assert [s.name for s in selected] == ["organizations", "products", "usage", "workspaces"]
+    assert [s.name for s in selected] == ["focus_cost", "organizations", "products", "usage", "workspaces"]
     assert all(s.incremental and s.fields is None for s in selected)
     assert unknown == []
 

@@ -71,7 +71,7 @@ def test_sync_writes_schemas_records_and_bookmarks_after_them(confluent, config_
     assert usage_bookmarks[0] > last_usage
     final = messages[-1]["value"]["bookmarks"]
     assert final["usage"] == {"states": [{"partition": PARTITION, "cursor": {"end_date": "2026-09-02T00:00:00Z"}}]}
-    assert set(final) == {"organizations", "products", "usage", "workspaces"}
+    assert set(final) == {"focus_cost", "organizations", "products", "usage", "workspaces"}
 
 
 def test_state_from_a_previous_sync_reads_only_after_the_bookmark(http, confluent, tmp_path) -> None:
@@ -107,7 +107,13 @@ def test_catalog_selection_is_honoured(confluent, config_path, tmp_path) -> None
 
 def test_discover_prints_the_singer_catalog_without_calling_the_api(http, config_path) -> None:
     catalog = run_document(["--config", config_path, "--discover"])
-    assert [e["tap_stream_id"] for e in catalog["streams"]] == ["organizations", "products", "usage", "workspaces"]
+    assert [e["tap_stream_id"] for e in catalog["streams"]] == [
+        "focus_cost",
+        "organizations",
+        "products",
+        "usage",
+        "workspaces",
+    ]
     assert http.call_count == 0
 
 
@@ -168,7 +174,7 @@ def test_cli_stdout_holds_only_singer_json_and_logs_go_to_stderr(config_path) ->
     result = run_cli("--config", config_path, "--discover")
     assert result.returncode == 0
     catalog = json.loads(result.stdout)
-    assert len(catalog["streams"]) == 4
+    assert len(catalog["streams"]) == 5
     assert "MemoryMonitor" in result.stderr  # the CDK's own log line, redirected
 
 

@@ -17,11 +17,12 @@ import requests
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
 from source_usage_metering.errors import PermissionDenied, ProviderError, Refusal, RefusalReason
+from source_usage_metering.focus.columns import FocusContext
 from source_usage_metering.http.auth import basic_auth
 from source_usage_metering.http.endpoint import ProviderEndpoint
-from source_usage_metering.narrowing import Narrowed, RefusalLedger, narrow
+from source_usage_metering.narrowing import Narrowed, narrow
 from source_usage_metering.providers.base import CursorLookup, Partition, SliceProgress, UsageProvider, UsageSlice
-from source_usage_metering.providers.confluent import planning, transform
+from source_usage_metering.providers.confluent import focus, planning, transform
 from source_usage_metering.providers.confluent.account import ConfluentAccount
 from source_usage_metering.providers.confluent.endpoints import (
     CostsEndpoint,
@@ -46,7 +47,6 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._ledger = RefusalLedger()  # the usage windows' refusals of this sync
         self._seen_products: dict[str, None] = {}  # product values of every cost row read in this sync
 
     def authenticator(self) -> requests.auth.AuthBase:
@@ -160,7 +160,7 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
         """The cost lines of one window: its rows folded per line, tiers as charges, every row once."""
         window = Window(usage_slice.start, usage_slice.end)
         narrowed = self._narrowed_costs(window)
-        self.record_window(self._ledger, narrowed, progress, COSTS)
+        self.record_window("cost", narrowed, progress, COSTS)
         rows = [row for part in narrowed.served for row in part.rows]
         report = transform.RowReport()
         days = (window.start.date().isoformat(), window.end.date().isoformat())
@@ -173,9 +173,17 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
             yield transform.to_usage_record(key, line_rows, tenant, names, include_remote_data=include, memo=memo)
         self._hold_at_provider_day(progress)
 
-    def finish_usage(self) -> None:
+    def focus_rows(self, record: UsageRecord) -> list[dict[str, Any]]:
+        """FOCUS 1.2 rows of a cost line (`focus.to_focus_rows`): billed to the organization, in dollars."""
+        return focus.to_focus_rows(record, self._focus_context)
+
+    @cached_property
+    def _focus_context(self) -> FocusContext:
+        return focus.focus_context(self.tenant.org_id, self.tenant.name)
+
+    def finish_usage(self, reader: str = "usage") -> None:
         """Fail the account when a refused window was not the edge of history, or when every window was refused."""
-        problem = self.refusals_problem(self._ledger, COSTS, ROLE_HINT)
+        problem = self.refusals_problem(reader, "cost", COSTS, ROLE_HINT)
         if problem is not None:
             raise problem
 

@@ -85,7 +85,7 @@ class Planner:
             return
         step = MULTI_ORG_WINDOW if descendants else SINGLE_ORG_WINDOW
         for piece in fixed_slices(window, step):
-            yield UsageSlice(partition, piece.start, piece.end, piece.end, {"kind": "hourly"})
+            yield UsageSlice(partition, piece.start, piece.end, piece.end, {"kind": "hourly"}, measures_only=True)
 
     def estimated_months(self) -> tuple[datetime, datetime]:
         """The months not final yet, [first open month, next month): what `estimated_cost` is read for."""

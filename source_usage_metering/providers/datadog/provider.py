@@ -18,10 +18,11 @@ import requests
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
 from source_usage_metering.errors import PermissionDenied, ProviderError, Refusal, RefusalReason
+from source_usage_metering.focus.columns import FocusContext
 from source_usage_metering.http.auth import HeaderAuth
-from source_usage_metering.narrowing import RefusalLedger, narrow
+from source_usage_metering.narrowing import narrow
 from source_usage_metering.providers.base import CursorLookup, Partition, SliceProgress, UsageProvider, UsageSlice
-from source_usage_metering.providers.datadog import costs, ids, planning, transform
+from source_usage_metering.providers.datadog import costs, focus, ids, planning, transform
 from source_usage_metering.providers.datadog.account import DatadogAccount
 from source_usage_metering.providers.datadog.endpoints import (
     BillingDimensionMappingEndpoint,
@@ -58,7 +59,6 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         self._row_heads: transform.RowHeads = {}
         self.plan = planning.Planner(self.account, self.config, self.now)
         self.costs = costs.CostReader(self.endpoint)
-        self._ledgers = {"hourly": RefusalLedger(), "cost": RefusalLedger()}
         self._warned: set[tuple[str, str]] = set()
         # What this sync's reads have shown (orgs by public id, product families, billing dimensions), so the
         # entity streams emit every org and product a usage record names.
@@ -239,16 +239,24 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
             return self._hourly_records(Window(usage_slice.start, usage_slice.end), progress)
         return self._cost_records(usage_slice, progress)
 
-    def finish_usage(self) -> None:
+    def focus_rows(self, record: UsageRecord) -> list[dict[str, Any]]:
+        """FOCUS 1.2 rows of a monthly cost record (`focus.to_focus_rows`): billed to the keys' org."""
+        return focus.to_focus_rows(record, self._focus_context)
+
+    @cached_property
+    def _focus_context(self) -> FocusContext:
+        return focus.focus_context(self.tenant.public_id, self.tenant.name, self.account.currency)
+
+    def finish_usage(self, reader: str = "usage") -> None:
         """Fail the account when a refused window was not the edge of history, or when every window was refused."""
         for kind, endpoint, hint in (("hourly", HOURLY, USAGE_READ_HINT), ("cost", COST, WHY_SKIPPED["cost"])):
-            problem = self.refusals_problem(self._ledgers[kind], endpoint, hint)
+            problem = self.refusals_problem(reader, kind, endpoint, hint)
             if problem is not None:
                 raise problem
 
     def _hourly_records(self, window: Window, progress: SliceProgress) -> Iterator[UsageRecord]:
         narrowed = narrow(hour_boundaries(window), self._open_hourly)
-        self.record_window(self._ledgers["hourly"], narrowed, progress, HOURLY)
+        self.record_window("hourly", narrowed, progress, HOURLY)
         rows = itertools.chain.from_iterable(part.rows for part in narrowed.served)
         include, site = self.config.include_remote_data, self.account.site
         yield from transform.rows_hourly_records(
@@ -302,7 +310,7 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
             self._warn_refused([read.unavailable], COST, "cost")
             progress.hold_at(usage_slice.start)
             return
-        self.record_window(self._ledgers["cost"], read.narrowed, progress, COST)
+        self.record_window("cost", read.narrowed, progress, COST)
         status = "final" if kind == "historical" else "estimated"
         yield from self._cost_lines(read, read.served_months, status)
         if kind == "historical":
