@@ -47,9 +47,14 @@ def digest(lines: list[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+def record_id(record: dict) -> str:
+    """A record's primary key (`id`, or `x_ChargeId` for focus_cost)."""
+    return record["data"].get("id") or record["data"]["x_ChargeId"]
+
+
 def read_summary(run: Run) -> dict[str, str]:
     """Ids in emission order (hourly ones as a count and digest), STATE lines, a digest of every record's data."""
-    ids = [f"{m['record']['stream']}\t{m['record']['data']['id']}" for m in run.of_type("RECORD")]
+    ids = [f"{m['record']['stream']}\t{record_id(m['record'])}" for m in run.of_type("RECORD")]
     hourly = [i for i in ids if "|hourly|" in i]
     listed = [i for i in ids if "|hourly|" not in i]
     data = [json.dumps([m["record"]["stream"], m["record"]["data"]], sort_keys=True) for m in run.of_type("RECORD")]
