@@ -23,7 +23,6 @@ from integration_tests.focus_validation import (
 from integration_tests.harness import discover_catalog, run_connector
 from source_usage_metering.focus.columns import COLUMN_NAMES, FocusRow
 from source_usage_metering.focus.csv_export import write_focus_csv
-from source_usage_metering.providers.confluent import focus as confluent_focus
 from source_usage_metering.providers.datadog import focus as datadog_focus
 from source_usage_metering.providers.datadog import transform as datadog_transform
 from unit_tests.conftest import payload
@@ -74,7 +73,7 @@ def docs_filled_columns() -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def focus_rows(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[FocusRow]]:
-    """Provider -> FOCUS rows of a full sync of both providers (no start_date: every cost month, 1 day hourly)."""
+    """Provider -> the focus_cost stream's rows of a full sync of both providers (every cost month, 1 day hourly)."""
     tmp = tmp_path_factory.mktemp("focus")
     accounts = [
         emulator.credentials["confluent_org_a"],
@@ -82,18 +81,14 @@ def focus_rows(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> 
     ]
     config = {"accounts": accounts, "include_remote_data": False}
     _, configured = discover_catalog(config, tmp)
-    configured["streams"] = [s for s in configured["streams"] if s["stream"]["name"] == "usage"]
+    configured["streams"] = [s for s in configured["streams"] if s["stream"]["name"] in ("usage", "focus_cost")]
     run = run_connector(["read"], tmp, config=config, catalog=configured)
     assert run.returncode == 0, run.stderr[-3000:]
-    tenant, parent = emulator.confluent_tenants[0], emulator.datadog_account.orgs[0]
-    contexts = {
-        "confluent": confluent_focus.focus_context(tenant.org_id, tenant.org_display_name),
-        "datadog": datadog_focus.focus_context(parent["public_id"], parent["name"], "USD"),
-    }
-    mappers = {"confluent": confluent_focus.to_focus_rows, "datadog": datadog_focus.to_focus_rows}
     rows: dict[str, list[FocusRow]] = {provider: [] for provider in PROVIDERS}
-    for record in run.records("usage"):
-        rows[record["provider"]] += mappers[record["provider"]](record, contexts[record["provider"]])
+    for row in run.records("focus_cost"):
+        rows[row["x_Provider"]].append({column: row.get(column) for column in COLUMN_NAMES})
+    charges = sum(len(record["charges"]) for record in run.records("usage"))
+    assert sum(len(provider_rows) for provider_rows in rows.values()) == charges  # one row per charge
     return rows
 
 
@@ -216,3 +211,10 @@ def test_the_docs_waive_few_rules_each_with_a_spec_quote() -> None:
     waivers = docs_waivers()
     assert set(waivers) == {"InvoiceId-C-005-C", "EffectiveCost-C-005-C"}
     assert waivers["InvoiceId-C-005-C"] == set(PROVIDERS)
+
+
+@pytest.mark.slow
+def test_the_emulators_non_ascii_org_name_is_carried_whole_beside_its_ascii_safe_form(focus_rows) -> None:
+    named = {(row["SubAccountName"], row["x_SubAccountNameUnicode"]) for row in focus_rows["datadog"]}
+    assert ("Acme Z\\u00fcrich", "Acme Zürich") in named
+    assert all(name is None or name.isascii() for name, _ in named)

@@ -134,7 +134,7 @@ class DatadogAccount:
     def _org(self, index: int) -> dict[str, Any]:
         alphabet = string.ascii_lowercase + string.digits
         digest = bytes.fromhex(stable_hex(*self.seed, "org", index))
-        suffixes = ("Production", "Staging", "EU", "Data", "Mobile", "Security", "QA", "Research", "Edge")
+        suffixes = ("Production", "Zürich", "EU", "Data", "Mobile", "Security", "QA", "Research", "Edge")
         name = "Acme Corp" if index == 0 else f"Acme {suffixes[(index - 1) % len(suffixes)]}"
         if index > len(suffixes):
             name += f" {index}"
