@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--slow-seconds", type=float, default=0.0)
     parser.add_argument("--slow-rate", type=float, default=1.0)
     parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--latency-seconds", type=float, default=0.0, help="mean seconds every API answer takes")
+    parser.add_argument("--latency-jitter", type=float, default=0.0, help="spread: mean x (1 +- jitter)")
     return parser
 
 
@@ -59,6 +61,8 @@ def faults_from_args(args: argparse.Namespace) -> Faults:
         rate_limit=limit,
         rate_window_seconds=window,
         seed=args.fault_seed,
+        latency_seconds=args.latency_seconds,
+        latency_jitter=args.latency_jitter,
     )
 
 

@@ -31,9 +31,12 @@ class Faults:
         fail_first_n: Path -> number of first requests on it answered with `fail_status`.
         fail_status: Status of the `fail_first_n` failures (429 adds `Retry-After`).
         retry_after_seconds: `Retry-After` of injected 429s.
-        rate_limit: Requests allowed per provider per fixed window (the real-time rate budget).
+        rate_limit: Requests allowed per credential (API key) per fixed window, as the providers count them.
         rate_window_seconds: Length of a rate-limit window.
         seed: Seed of the fault dice.
+        latency_seconds: Mean time every API answer takes (the network and the provider), 0 for none.
+        latency_jitter: Spread of the latency: uniform within mean x (1 +- jitter), jitter in [0, 1].
+        latency_by_path: Path -> mean latency for that endpoint (overrides `latency_seconds`).
     """
 
     rate_429: float = 0.0
@@ -50,6 +53,9 @@ class Faults:
     rate_limit: int = 10000
     rate_window_seconds: float = 60.0
     seed: int = 0
+    latency_seconds: float = 0.0
+    latency_jitter: float = 0.0
+    latency_by_path: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Faults:
@@ -91,7 +97,17 @@ class FaultInjector:
         with self._lock:
             self.faults = faults
             self._rng = random.Random(faults.seed)
+            self._latency_rng = random.Random(faults.seed + 1)
             self._seen: dict[str, int] = {}
+
+    def latency(self, path: str) -> float:
+        """Seconds the next answer on `path` takes (seeded jitter around the path's mean)."""
+        with self._lock:
+            mean = self.faults.latency_by_path.get(path, self.faults.latency_seconds)
+            if mean <= 0:
+                return 0.0
+            jitter = min(max(self.faults.latency_jitter, 0.0), 1.0)
+            return mean * (1 + jitter * (2 * self._latency_rng.random() - 1))
 
     def plan(self, path: str) -> FaultPlan:
         """Decide the fault of the next request on `path`."""

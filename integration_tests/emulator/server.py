@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import socket
 import sys
@@ -101,18 +103,25 @@ class Gateway:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.injector = FaultInjector(faults)
         self.stats = Stats()
-        self.budgets: dict[str, RateBudget] = {}
+        self.budgets: dict[tuple[str, str], RateBudget] = {}
         self.set_faults(faults)
 
     def set_faults(self, faults: Faults) -> None:
         """Replace the fault knobs; a changed rate limit starts fresh budgets."""
         old = self.injector.faults
         self.injector.configure(faults)
-        if not self.budgets or (old.rate_limit, old.rate_window_seconds) != (
-            faults.rate_limit,
-            faults.rate_window_seconds,
-        ):
-            self.budgets = {name: RateBudget(faults.rate_limit, faults.rate_window_seconds) for name in self.apis}
+        if (old.rate_limit, old.rate_window_seconds) != (faults.rate_limit, faults.rate_window_seconds):
+            self.budgets = {}
+        self._budget_lock = threading.Lock()
+
+    def budget(self, provider: str, request: ApiRequest) -> RateBudget:
+        """The rate budget of the request's credential (the providers count per API key, not per client)."""
+        key = (provider, credential_key(request.headers))
+        with self._budget_lock:
+            if key not in self.budgets:
+                faults = self.injector.faults
+                self.budgets[key] = RateBudget(faults.rate_limit, faults.rate_window_seconds)
+            return self.budgets[key]
 
     def serve(self, method: str, request: ApiRequest, body: bytes) -> Reply | None:
         """Answer one request, or return None to drop the connection."""
@@ -128,7 +137,10 @@ class Gateway:
         return self._serve_api(provider, request)
 
     def _serve_api(self, provider: str, request: ApiRequest) -> Reply | None:
-        budget = self.budgets[provider].take()
+        latency = self.injector.latency(request.path)
+        if latency:
+            time.sleep(latency)
+        budget = self.budget(provider, request).take()
         plan = self.injector.plan(request.path) if budget.allowed else FaultPlan()
         if plan.delay:
             time.sleep(plan.delay)
@@ -160,6 +172,19 @@ class Gateway:
         if plan.html:
             return ApiResponse(status=status, body=html_error_page(status), content_type="text/html")
         return provider_error(provider, status, "Internal Server Error" if status == 500 else "Service Unavailable")
+
+
+def credential_key(headers: dict[str, str]) -> str:
+    """The API key a request carries (Datadog `DD-API-KEY`, the user of Confluent's Basic auth), else ""."""
+    if headers.get("dd-api-key"):
+        return headers["dd-api-key"]
+    authorization = headers.get("authorization", "")
+    if authorization.startswith("Basic "):
+        try:
+            return base64.b64decode(authorization[6:].strip()).decode("utf-8", "replace").partition(":")[0]
+        except (ValueError, binascii.Error):
+            return ""
+    return ""
 
 
 def rate_limit_headers(provider: str, path: str, budget: BudgetState) -> dict[str, str]:

@@ -353,3 +353,26 @@ def test_given_the_cli_when_started_then_prints_base_url_writes_config_and_exits
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_rate_budgets_are_per_credential_and_answers_take_the_configured_latency() -> None:
+    import time as clock
+
+    import requests
+
+    from integration_tests.emulator import Emulator, Faults, Scenario
+
+    with Emulator(scenario=Scenario(months=1, seed=7), faults=Faults(rate_limit=2, rate_window_seconds=60)) as emu:
+        creds = emu.credentials
+        a, b = creds["datadog_parent"], creds["datadog_no_billing"]
+
+        def get(cred: dict) -> requests.Response:
+            headers = {"DD-API-KEY": cred["api_key"], "DD-APPLICATION-KEY": cred["application_key"]}
+            return requests.get(f"{emu.base_url}/api/v1/validate", headers=headers, timeout=5)
+
+        assert [get(a).status_code for _ in range(3)] == [200, 200, 429]
+        assert get(b).status_code == 200  # another key has its own budget
+        emu.set_faults(Faults(latency_seconds=0.2, latency_jitter=0.5))
+        started = clock.perf_counter()
+        get(a)
+        assert 0.1 <= clock.perf_counter() - started < 1.0
