@@ -100,6 +100,15 @@ class UsageSlice:
     measures_only: bool = False  # usage measurements without cost (Datadog hourly): nothing for focus_cost
 
 
+@dataclass(frozen=True)
+class WindowOutcome:
+    """A narrowed read of one kind of window (`cost`, `hourly`...) on one endpoint."""
+
+    kind: str
+    narrowed: Narrowed[Any]
+    endpoint: str
+
+
 @dataclass
 class SliceProgress:
     """What reading a slice allows: how far its partition's cursor may move once the slice is complete.
@@ -112,6 +121,11 @@ class SliceProgress:
     held: bool = False
     deferred: bool = False
     reader: str = "usage"  # the stream reading the slice: each keeps its own refusal ledgers
+    outcomes: list[WindowOutcome] = field(default_factory=list)  # narrowed reads, judged by `settle` in order
+
+    def narrowed(self, kind: str, narrowed: Narrowed[Any], endpoint: str) -> None:
+        """Keep a window's outcome for `UsageProvider.settle` (refusals are judged in slice order, not read order)."""
+        self.outcomes.append(WindowOutcome(kind, narrowed, endpoint))
 
     def hold_at(self, moment: datetime) -> None:
         """Never move the cursor past `moment` (for the rest of this sync, whatever later slices read)."""
@@ -189,6 +203,15 @@ class UsageProvider(ABC, Generic[AccountT]):
     def ledger(self, reader: str, kind: str = "") -> RefusalLedger:
         """The refusals of one kind of window (`hourly`, `cost`...) read by one stream in this sync."""
         return self._ledgers.setdefault((reader, kind), RefusalLedger())
+
+    def settle(self, progress: SliceProgress) -> None:
+        """Judge a read slice's refusals against the partition's earlier slices: warn, hold or defer its cursor.
+
+        Called once per slice, in the order the slices were planned (whatever order they were read in), so
+        warnings and cursors do not depend on which read finished first.
+        """
+        for outcome in progress.outcomes:
+            self.record_window(outcome.kind, outcome.narrowed, progress, outcome.endpoint)
 
     def record_window(self, kind: str, narrowed: Narrowed[Any], progress: SliceProgress, endpoint: str) -> None:
         """Take a usage window's outcome: warn of the edge of history, hold the cursor before other refusals.

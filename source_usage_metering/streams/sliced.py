@@ -119,6 +119,7 @@ class SlicedStream(UnifiedStream):
         progress = SliceProgress(usage_slice.cursor_after, reader=self.name)
         records = self.slice_records(provider, usage_slice, progress)
         completed = yield from self.guarded(provider, records, window)
+        provider.settle(progress)
         self.slice_done(usage_slice, progress, completed)
         if completed and not progress.deferred:
             self.set_cursor_value(usage_slice.partition, self.bounded(usage_slice.partition, progress))

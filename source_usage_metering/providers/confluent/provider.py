@@ -160,7 +160,7 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
         """The cost lines of one window: its rows folded per line, tiers as charges, every row once."""
         window = Window(usage_slice.start, usage_slice.end)
         narrowed = self._narrowed_costs(window)
-        self.record_window("cost", narrowed, progress, COSTS)
+        progress.narrowed("cost", narrowed, COSTS)
         rows = [row for part in narrowed.served for row in part.rows]
         report = transform.RowReport()
         days = (window.start.date().isoformat(), window.end.date().isoformat())

@@ -256,7 +256,7 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
 
     def _hourly_records(self, window: Window, progress: SliceProgress) -> Iterator[UsageRecord]:
         narrowed = narrow(hour_boundaries(window), self._open_hourly)
-        self.record_window("hourly", narrowed, progress, HOURLY)
+        progress.narrowed("hourly", narrowed, HOURLY)
         rows = itertools.chain.from_iterable(part.rows for part in narrowed.served)
         include, site = self.config.include_remote_data, self.account.site
         yield from transform.rows_hourly_records(
@@ -310,7 +310,7 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
             self._warn_refused([read.unavailable], COST, "cost")
             progress.hold_at(usage_slice.start)
             return
-        self.record_window("cost", read.narrowed, progress, COST)
+        progress.narrowed("cost", read.narrowed, COST)
         status = "final" if kind == "historical" else "estimated"
         yield from self._cost_lines(read, read.served_months, status)
         if kind == "historical":
