@@ -11,7 +11,6 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType, SyncMode
-from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -27,7 +26,8 @@ from source_usage_metering.http.error_mapping import (
     BodyRule,
     ProviderErrorHandler,
 )
-from source_usage_metering.http.pacing import RateLimitHeaderBudget
+from source_usage_metering.http.pacing import EndpointBudget, RateLimitHeaderBudget
+from source_usage_metering.http.waits import WaitLedger
 
 logger = logging.getLogger("airbyte")
 
@@ -73,7 +73,8 @@ class ProviderEndpoint(HttpStream):
     `hints` (status -> what the user should do) and `body_rules`, and implement `params`, `next_token` and
     `extract`. An answer a rule resolves to IGNORE yields no records and is kept in `refusals` (its reason and the
     provider's message). Pass the account's shared `api_budget` (`UsageProvider.api_budget`) so every endpoint of
-    the account paces together; without one the endpoint paces alone.
+    the account paces together; without one the endpoint paces alone. `waits` adds up the pacing and retry waits of
+    the request in flight: one request (a page and its retries) waits at most 600 s in all.
     """
 
     primary_key = None
@@ -88,17 +89,19 @@ class ProviderEndpoint(HttpStream):
         authenticator: requests.auth.AuthBase,
         *,
         max_retries: int = MAX_RETRIES,
-        api_budget: APIBudget | None = None,
+        api_budget: RateLimitHeaderBudget | None = None,
         on_provider_time: Callable[[datetime], None] | None = None,
     ) -> None:
         self.account = account
         self.refusals: list[Refusal] = []
         self._on_provider_time = on_provider_time
+        self.waits = WaitLedger(account.label, self.endpoint)
         self._max_retries = max_retries
         self._previous_token: str | None = None
         self._bodies = BodyCache()
         self._error_handler: ProviderErrorHandler | None = None
-        super().__init__(authenticator=authenticator, api_budget=api_budget or RateLimitHeaderBudget())
+        budget = EndpointBudget(api_budget or RateLimitHeaderBudget(), self.waits)
+        super().__init__(authenticator=authenticator, api_budget=budget)  # type: ignore[arg-type]
 
     @property
     def name(self) -> str:
@@ -134,8 +137,8 @@ class ProviderEndpoint(HttpStream):
         return self._error_handler
 
     def get_backoff_strategy(self) -> BackoffStrategy:
-        """Header-driven waits on 429; exponential backoff with jitter otherwise."""
-        return ProviderBackoff()
+        """Header-driven waits on 429; exponential backoff with jitter otherwise; each booked in `waits`."""
+        return ProviderBackoff(self.waits)
 
     def request_kwargs(
         self,
@@ -143,7 +146,12 @@ class ProviderEndpoint(HttpStream):
         stream_slice: Mapping[str, Any] | None = None,
         next_page_token: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
-        """A bounded wait for every answer; redirects are never followed (they would carry the credentials away)."""
+        """A bounded wait for every answer; redirects are never followed (they would carry the credentials away).
+
+        The CDK asks for these once per page, before the page's first attempt: the hook where a new request starts
+        with nothing waited.
+        """
+        self.waits.new_request()
         return {"timeout": REQUEST_TIMEOUT_SECONDS, "allow_redirects": False}
 
     def request_params(

@@ -5,11 +5,15 @@ request waits until the window resets instead of drawing a 429. Both Confluent C
 as *seconds until the reset*; the CDK's own `HttpAPIBudget` reads it as an epoch, hence this subclass. One budget
 is shared by every endpoint of an account (the provider creates it); Datadog's `X-RateLimit-Name` splits it into
 the provider's named limits.
+
+Waiting is bounded: each endpoint sees the account's budget through an `EndpointBudget` that spends every pacing wait
+from the endpoint's `WaitLedger` (one request waits at most 600 s in all, pacing and retries together). The CDK's
+own `APIBudget.acquire_call` cannot do that: its `timeout` caps each sleep, not their sum, it sleeps even a wait
+that can never fit, and it tries up to 100,000 times; so the short acquire loop here replaces it.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,28 +22,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from airbyte_cdk.sources.streams.call_rate import AbstractCallRatePolicy, CallRateLimitHit, HttpAPIBudget
+from airbyte_cdk.sources.streams.call_rate import (
+    AbstractAPIBudget,
+    AbstractCallRatePolicy,
+    CallRateLimitHit,
+    HttpAPIBudget,
+)
 
-logger = logging.getLogger("airbyte")
+from source_usage_metering.http.waits import WaitLedger, header_count, header_seconds
 
 REMAINING_HEADER = "X-RateLimit-Remaining"
 RESET_HEADER = "X-RateLimit-Reset"
 NAME_HEADER = "X-RateLimit-Name"
 ACCOUNT_BUCKET = ""
 RATE_LIMIT_STATUSES = (429,)
-EPOCH_THRESHOLD = 10**9  # a Reset above this is an epoch timestamp, not relative seconds
+# After a full wait the window has reset; a third round means the provider keeps moving the reset (then give up).
+ACQUIRE_ROUNDS = 3
 Clock = Callable[[], float]
-
-
-def header_number(headers: Any, name: str) -> float | None:
-    """A numeric header value, or None when absent or not a number."""
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class HeaderWindowPolicy(AbstractCallRatePolicy):
@@ -66,12 +65,11 @@ class HeaderWindowPolicy(AbstractCallRatePolicy):
                 return
             if self._remaining < weight:
                 wait = self._reset_at - now
-                logger.info("Rate limit budget spent; pacing: waiting %.1f s for the window to reset", wait)
                 raise CallRateLimitHit(
                     error="rate limit budget spent",
                     item=request,
                     weight=weight,
-                    rate=f"window of {self.bucket or 'the account'}",
+                    rate=self.bucket or "the account's",
                     time_to_wait=timedelta(seconds=wait),
                 )
             self._remaining -= weight
@@ -90,9 +88,10 @@ class RateLimitHeaderBudget(HttpAPIBudget):
 
     Args:
         clock: Wall-clock seconds; defaults to `time.time` (tests pass a fake one).
+        sleep: How `acquire_call` sleeps; defaults to `time.sleep` (endpoints sleep through their own ledger).
     """
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, sleep: Callable[[float], None] | None = None) -> None:
         super().__init__(
             ratelimit_reset_header=RESET_HEADER,
             ratelimit_remaining_header=REMAINING_HEADER,
@@ -100,8 +99,29 @@ class RateLimitHeaderBudget(HttpAPIBudget):
             policies=[],  # policies are picked per request by `get_matching_policy`, never from a fixed list
         )
         self._clock = clock or time.time
+        self._sleep = sleep
         self._buckets: dict[str, HeaderWindowPolicy] = {ACCOUNT_BUCKET: HeaderWindowPolicy(ACCOUNT_BUCKET, clock)}
         self._bucket_of_path: dict[str, str] = {}
+
+    def acquire_call(self, request: Any, block: bool = True, timeout: float | None = None) -> None:
+        """Spend a call, waiting for the window to reset if needed (at most 600 s; see `acquire_within`)."""
+        self.acquire_within(request, WaitLedger("this account", _path_of(request), sleep=self._sleep))
+
+    def acquire_within(self, request: Any, waits: WaitLedger) -> None:
+        """Spend a call of the request's window, each wait spent from `waits`.
+
+        Raises:
+            ProviderError: when a wait does not fit in what is left of the request's wait limit, or the window still
+                has no call left after `ACQUIRE_ROUNDS` waits (from the ledger).
+        """
+        policy = self.get_matching_policy(request)
+        for _ in range(ACQUIRE_ROUNDS):
+            try:
+                policy.try_acquire(request, weight=1)
+                return
+            except CallRateLimitHit as hit:
+                waits.sleep(hit.time_to_wait.total_seconds(), f"pacing: the rate-limit window ({hit.rate}) is spent")
+        raise waits.stop(f"pacing: the rate-limit window did not reset after {ACQUIRE_ROUNDS} waits")
 
     def get_matching_policy(self, request: Any) -> HeaderWindowPolicy:
         """The window the request's path was last seen in (the account's until a named limit is reported)."""
@@ -123,19 +143,46 @@ class RateLimitHeaderBudget(HttpAPIBudget):
             self._buckets[ACCOUNT_BUCKET].update(calls_left, reset_ts)
 
     def get_reset_ts_from_response(self, response: requests.Response) -> datetime | None:
-        """`X-RateLimit-Reset` as a moment: relative seconds on both providers (an epoch value is tolerated)."""
-        seconds = header_number(response.headers, RESET_HEADER)
+        """`X-RateLimit-Reset` as a moment: relative seconds on both providers.
+
+        An absent, non-numeric, non-finite, negative or epoch-looking value counts as absent (no pacing on it).
+        """
+        seconds = header_seconds(response.headers.get(RESET_HEADER))
         if seconds is None:
             return None
-        moment = seconds if seconds > EPOCH_THRESHOLD else self._clock() + max(seconds, 0.0)
-        return datetime.fromtimestamp(moment, tz=timezone.utc)
+        return datetime.fromtimestamp(self._clock() + seconds, tz=timezone.utc)
 
     def get_calls_left_from_response(self, response: requests.Response) -> int | None:
-        """`X-RateLimit-Remaining`; a 429 without it means none left."""
-        remaining = header_number(response.headers, REMAINING_HEADER)
+        """`X-RateLimit-Remaining` (a value that is not a sane count counts as absent); a 429 without it: none left."""
+        remaining = header_count(response.headers.get(REMAINING_HEADER))
         if remaining is not None:
-            return max(int(remaining), 0)
+            return remaining
         return 0 if response.status_code in RATE_LIMIT_STATUSES else None
+
+
+class EndpointBudget(AbstractAPIBudget):
+    """One endpoint's view of its account's budget: the same windows, with every wait spent from its ledger.
+
+    Args:
+        shared: The account's budget (shared by all its endpoints).
+        waits: The endpoint's ledger of the current request's waits.
+    """
+
+    def __init__(self, shared: RateLimitHeaderBudget, waits: WaitLedger) -> None:
+        self.shared = shared
+        self._waits = waits
+
+    def acquire_call(self, request: Any, block: bool = True, timeout: float | None = None) -> None:
+        """Spend a call of the account's window; wait (bounded) when it is spent."""
+        self.shared.acquire_within(request, self._waits)
+
+    def get_matching_policy(self, request: Any) -> HeaderWindowPolicy:
+        """The account's window of the request."""
+        return self.shared.get_matching_policy(request)
+
+    def update_from_response(self, request: Any, response: Any) -> None:
+        """Teach the account's budget what the answer's headers say."""
+        self.shared.update_from_response(request, response)
 
 
 def _path_of(request: Any) -> str:

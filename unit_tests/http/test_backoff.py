@@ -14,6 +14,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_usage_metering.errors import ProviderError
 from source_usage_metering.http.backoff import CDK_ADDED_SECONDS, ProviderBackoff, exponential_wait_seconds
 from source_usage_metering.http.error_mapping import MAX_RETRIES, MAX_RETRY_SECONDS
+from source_usage_metering.http.waits import WaitLedger
 from unit_tests.http.fakes import BASE, ItemsEndpoint
 
 ITEMS = f"{BASE}/v1/items"
@@ -25,6 +26,11 @@ def real_waits(recorded: list[float]) -> list[float]:
     return [w for w in recorded if w]
 
 
+def strategy_of(seed: int) -> ProviderBackoff:
+    """A strategy on its own: one ledger without a limit, so drawing many waits studies their spread."""
+    return ProviderBackoff(WaitLedger("acme", "GET /v1/items", limit=float("inf")), random.Random(seed))
+
+
 def answer(status: int, headers: dict[str, str] | None = None) -> requests.Response:
     response = requests.Response()
     response.status_code = status
@@ -33,26 +39,26 @@ def answer(status: int, headers: dict[str, str] | None = None) -> requests.Respo
 
 
 def test_given_429_with_retry_after_then_real_wait_is_the_header_plus_small_jitter() -> None:
-    strategy = ProviderBackoff(random.Random(1))
+    strategy = strategy_of(1)
     waits = [strategy.backoff_time(answer(429, {"Retry-After": "7"}), 1) + CDK_ADDED_SECONDS for _ in range(50)]
     assert all(7 <= w <= 7.7 for w in waits)
     assert len(set(waits)) > 1
 
 
 def test_given_429_with_only_relative_reset_then_wait_is_the_reset_seconds() -> None:
-    wait = ProviderBackoff(random.Random(1)).backoff_time(answer(429, {"X-RateLimit-Reset": "12"}), 1)
+    wait = strategy_of(1).backoff_time(answer(429, {"X-RateLimit-Reset": "12"}), 1)
     assert 12 <= wait + CDK_ADDED_SECONDS <= 13
 
 
 def test_given_429_with_http_date_retry_after_then_wait_until_that_moment() -> None:
     moment = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    wait = ProviderBackoff(random.Random(1)).backoff_time(answer(429, {"Retry-After": moment}), 1)
+    wait = strategy_of(1).backoff_time(answer(429, {"Retry-After": moment}), 1)
     assert 27 <= wait + CDK_ADDED_SECONDS <= 32
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
 def test_given_transient_status_then_exponential_wait_with_jitter(status: int) -> None:
-    strategy = ProviderBackoff(random.Random(3))
+    strategy = strategy_of(3)
     for attempt, cap in ((1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (9, 60)):
         waits = [strategy.backoff_time(answer(status), attempt) + CDK_ADDED_SECONDS for _ in range(40)]
         assert all(max(cap / 2, 1.0) <= w <= cap + 0.01 for w in waits), (attempt, min(waits), max(waits))
@@ -61,13 +67,13 @@ def test_given_transient_status_then_exponential_wait_with_jitter(status: int) -
 
 
 def test_given_connection_error_or_429_without_headers_then_exponential_wait() -> None:
-    strategy = ProviderBackoff(random.Random(5))
+    strategy = strategy_of(5)
     assert 2 <= strategy.backoff_time(requests.ConnectionError("reset"), 3) + CDK_ADDED_SECONDS <= 4
     assert 2 <= strategy.backoff_time(answer(429), 3) + CDK_ADDED_SECONDS <= 4
 
 
 def test_every_wait_is_truthy_so_the_cdk_bounds_all_retries_alike() -> None:
-    strategy = ProviderBackoff(random.Random(0))
+    strategy = strategy_of(0)
     assert strategy.backoff_time(answer(429, {"Retry-After": "0"}), 1) > 0
     assert exponential_wait_seconds(60, random.Random(0)) <= 60
 
