@@ -27,6 +27,7 @@ from source_usage_metering.http.error_mapping import (
     ProviderErrorHandler,
 )
 from source_usage_metering.http.pacing import EndpointBudget, RateLimitHeaderBudget
+from source_usage_metering.http.pagination import MAX_PAGES_PER_WINDOW, PageGuard
 from source_usage_metering.http.waits import WaitLedger
 
 logger = logging.getLogger("airbyte")
@@ -70,11 +71,13 @@ class ProviderEndpoint(HttpStream):
     """A provider endpoint for one account: raw JSON objects out, CDK retries, backoff and error policy in.
 
     Subclasses set `path_template`, `endpoint` (as users read it, e.g. `GET /billing/v1/costs`), optional
-    `hints` (status -> what the user should do) and `body_rules`, and implement `params`, `next_token` and
-    `extract`. An answer a rule resolves to IGNORE yields no records and is kept in `refusals` (its reason and the
-    provider's message). Pass the account's shared `api_budget` (`UsageProvider.api_budget`) so every endpoint of
-    the account paces together; without one the endpoint paces alone. `waits` adds up the pacing and retry waits of
-    the request in flight: one request (a page and its retries) waits at most 600 s in all.
+    `hints` (status -> what the user should do), `body_rules` and `max_pages` (pages one window may take), and
+    implement `params`, `next_token` and `extract`. Every token goes through a `PageGuard`: a token already served in
+    the window, or a page past `max_pages`, fails the account naming the endpoint. An answer a rule resolves to
+    IGNORE yields no records and is kept in `refusals` (its reason and the provider's message). Pass the account's
+    shared `api_budget` (`UsageProvider.api_budget`) so every endpoint of the account paces together; without one
+    the endpoint paces alone. `waits` adds up the pacing and retry waits of the request in flight: one request (a
+    page and its retries) waits at most 600 s in all.
     """
 
     primary_key = None
@@ -82,6 +85,7 @@ class ProviderEndpoint(HttpStream):
     endpoint: str = ""
     hints: Mapping[int, str] = {}
     body_rules: Sequence[BodyRule] = ()
+    max_pages: int = MAX_PAGES_PER_WINDOW
 
     def __init__(
         self,
@@ -97,7 +101,7 @@ class ProviderEndpoint(HttpStream):
         self._on_provider_time = on_provider_time
         self.waits = WaitLedger(account.label, self.endpoint)
         self._max_retries = max_retries
-        self._previous_token: str | None = None
+        self._pages = PageGuard(account.label, self.endpoint, self.max_pages)
         self._bodies = BodyCache()
         self._error_handler: ProviderErrorHandler | None = None
         budget = EndpointBudget(api_budget or RateLimitHeaderBudget(), self.waits)
@@ -167,8 +171,7 @@ class ProviderEndpoint(HttpStream):
         """The next page's token, or None on the last page (or on a refused answer)."""
         if not response.ok:
             return None
-        token = self.next_token(self._bodies.json(response), self._previous_token)
-        self._previous_token = token
+        token = self._pages.admit(self.next_token(self._bodies.json(response)))
         return {"token": token} if token else None
 
     def parse_response(
@@ -194,8 +197,8 @@ class ProviderEndpoint(HttpStream):
         return self.extract(self._bodies.json(response))
 
     def read_slice(self, stream_slice: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-        """Read every page of one request window."""
-        self._previous_token = None
+        """Read every page of one request window, lazily: only the page being read is held."""
+        self._pages.start()
         try:
             yield from self.read_records(sync_mode=SyncMode.full_refresh, stream_slice=stream_slice)
         except AirbyteTracedException as error:
@@ -237,8 +240,8 @@ class ProviderEndpoint(HttpStream):
         """Query parameters for a slice and page token."""
 
     @abstractmethod
-    def next_token(self, body: Any, previous: str | None) -> str | None:
-        """The next page token in a parsed body."""
+    def next_token(self, body: Any) -> str | None:
+        """The next page token in a parsed body (None or "" on the last page); `PageGuard` vets it."""
 
     @abstractmethod
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:

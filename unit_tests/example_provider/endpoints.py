@@ -16,7 +16,7 @@ class ExampleEndpoint(ProviderEndpoint):
     def params(self, stream_slice: Mapping[str, Any], page_token: str | None) -> MutableMapping[str, Any]:
         return dict(stream_slice)
 
-    def next_token(self, body: Any, previous: str | None) -> str | None:
+    def next_token(self, body: Any) -> str | None:
         return None
 
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:

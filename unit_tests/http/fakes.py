@@ -45,7 +45,7 @@ class ItemsEndpoint(ProviderEndpoint):
     def params(self, stream_slice: Mapping[str, Any], page_token: str | None) -> MutableMapping[str, Any]:
         return dict(stream_slice)
 
-    def next_token(self, body: Any, previous: str | None) -> str | None:
+    def next_token(self, body: Any) -> str | None:
         return None
 
     def page_problem(self, body: Any) -> str | None:

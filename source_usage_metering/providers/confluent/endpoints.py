@@ -16,9 +16,11 @@ from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from source_usage_metering.errors import RefusalReason
 from source_usage_metering.http.endpoint import ProviderEndpoint
 from source_usage_metering.http.error_mapping import BodyRule
-from source_usage_metering.http.pagination import guard_token
 
 COSTS_PAGE_SIZE = 10_000  # the API's maximum: fewest requests
+# A cost window (at most 31 days) is held whole to fold pricing tiers: 100 pages are 1,000,000 rows (about 1.7 GB
+# parsed), 32,000 rows a day, several times a large organization's (resources x line types) per day.
+COSTS_MAX_PAGES = 100
 ORG_PAGE_SIZE = 100  # the org/v2 maximum
 MAX_WINDOW_DAYS = 31
 
@@ -30,7 +32,7 @@ PERMISSION_SKIP = "not readable with these credentials; skipped"
 PERMISSION_RULE = BodyRule(403, "", ResponseAction.IGNORE, PERMISSION_SKIP, None, RefusalReason.PERMISSION)
 
 
-def next_page_token_from_url(body: Any, previous: str | None, endpoint: str) -> str | None:
+def next_page_token_from_url(body: Any) -> str | None:
     """The `page_token` inside `metadata.next`; absent, null or "" ends paging.
 
     Only the token is used: the request is re-sent to the configured host, never to the host a `next` URL names.
@@ -40,7 +42,7 @@ def next_page_token_from_url(body: Any, previous: str | None, endpoint: str) -> 
     if not next_url or not isinstance(next_url, str):
         return None
     tokens = parse_qs(urlsplit(next_url).query).get("page_token")
-    return guard_token(tokens[0] if tokens else None, previous, endpoint)
+    return tokens[0] if tokens else None
 
 
 class ConfluentEndpoint(ProviderEndpoint):
@@ -56,9 +58,9 @@ class ConfluentEndpoint(ProviderEndpoint):
             params["page_token"] = page_token
         return params
 
-    def next_token(self, body: Any, previous: str | None) -> str | None:
+    def next_token(self, body: Any) -> str | None:
         """The `page_token` of `metadata.next` (never the URL's host)."""
-        return next_page_token_from_url(body, previous, self.endpoint)
+        return next_page_token_from_url(body)
 
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
         """The `data` items."""
@@ -87,6 +89,7 @@ class CostsEndpoint(ConfluentEndpoint):
     path_template = "/billing/v1/costs"
     endpoint = "GET /billing/v1/costs"
     page_size = COSTS_PAGE_SIZE
+    max_pages = COSTS_MAX_PAGES
     body_rules = (
         BodyRule(
             400,

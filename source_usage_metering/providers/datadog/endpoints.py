@@ -16,9 +16,11 @@ from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from source_usage_metering.errors import RefusalReason
 from source_usage_metering.http.endpoint import ProviderEndpoint
 from source_usage_metering.http.error_mapping import BodyRule
-from source_usage_metering.http.pagination import guard_token
 
 HOURLY_PAGE_LIMIT = 500  # the API's maximum: fewest requests
+# Hourly rows stream through (no window is held), so the cap bounds requests, not memory: 5,000 pages are 2,500,000
+# rows, a 24-hour window of about 2,000 orgs x 50 product families, or 35 times a single org's 59-day window.
+HOURLY_MAX_PAGES = 5_000
 NON_PARENT = "non-parent org keys"
 NON_PARENT_SKIP = "parent-org-only data; the keys belong to a child org; skipped"
 HINTS = {
@@ -28,12 +30,12 @@ HINTS = {
 COST_HINT_403 = "the application key lacks the billing_read permission (cost needs usage_read and billing_read)"
 
 
-def next_record_id(body: Any, previous: str | None, endpoint: str) -> str | None:
+def next_record_id(body: Any) -> str | None:
     """`meta.pagination.next_record_id`; `meta` is absent on the last page."""
     meta = body.get("meta") if isinstance(body, dict) else None
     pagination = meta.get("pagination") if isinstance(meta, dict) else None
     token = pagination.get("next_record_id") if isinstance(pagination, dict) else None
-    return guard_token(token if isinstance(token, str) else None, previous, endpoint)
+    return token if isinstance(token, str) else None
 
 
 class DatadogEndpoint(ProviderEndpoint):
@@ -49,7 +51,7 @@ class DatadogEndpoint(ProviderEndpoint):
         """The slice's parameters as given (cost endpoints have no paging)."""
         return dict(stream_slice)
 
-    def next_token(self, body: Any, previous: str | None) -> str | None:
+    def next_token(self, body: Any) -> str | None:
         """No paging."""
         return None
 
@@ -107,6 +109,7 @@ class HourlyUsageEndpoint(DatadogEndpoint):
     path_template = "/api/v2/usage/hourly_usage"
     endpoint = "GET /api/v2/usage/hourly_usage"
     hints = {**HINTS, 403: "the application key needs the usage_read permission (or api_key/site is wrong)"}
+    max_pages = HOURLY_MAX_PAGES
     body_rules = (
         BodyRule(
             400,
@@ -124,9 +127,9 @@ class HourlyUsageEndpoint(DatadogEndpoint):
             params["page[next_record_id]"] = page_token
         return params
 
-    def next_token(self, body: Any, previous: str | None) -> str | None:
+    def next_token(self, body: Any) -> str | None:
         """`meta.pagination.next_record_id`; `meta` is absent on the last page."""
-        return next_record_id(body, previous, self.endpoint)
+        return next_record_id(body)
 
 
 NON_PARENT_RULE = BodyRule(400, NON_PARENT, ResponseAction.IGNORE, NON_PARENT_SKIP, None, RefusalReason.NOT_PARENT_ORG)
