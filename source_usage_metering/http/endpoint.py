@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.sources.http_config import MAX_CONNECTION_POOL_SIZE
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -18,6 +19,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_usage_metering.config import AccountBase
 from source_usage_metering.errors import ProviderError, Refusal
 from source_usage_metering.http.backoff import ProviderBackoff
+from source_usage_metering.http.deadline import REQUEST_DEADLINE_SECONDS, DeadlineAdapter
 from source_usage_metering.http.error_mapping import (
     CAUSES,
     MAX_RETRIES,
@@ -32,7 +34,8 @@ from source_usage_metering.http.waits import WaitLedger
 
 logger = logging.getLogger("airbyte")
 
-# (connect, read) seconds: a hung connection becomes a retried transient error instead of a stuck sync.
+# (connect, read) seconds per socket operation: a hung connection becomes a retried transient error. The read timeout
+# restarts with every byte, so each attempt also has a total deadline (`request_deadline_seconds`, connect + body).
 REQUEST_TIMEOUT_SECONDS = (30.0, 300.0)
 
 
@@ -86,6 +89,7 @@ class ProviderEndpoint(HttpStream):
     hints: Mapping[int, str] = {}
     body_rules: Sequence[BodyRule] = ()
     max_pages: int = MAX_PAGES_PER_WINDOW
+    request_deadline_seconds: float = REQUEST_DEADLINE_SECONDS
 
     def __init__(
         self,
@@ -106,6 +110,22 @@ class ProviderEndpoint(HttpStream):
         self._error_handler: ProviderErrorHandler | None = None
         budget = EndpointBudget(api_budget or RateLimitHeaderBudget(), self.waits)
         super().__init__(authenticator=authenticator, api_budget=budget)  # type: ignore[arg-type]
+        self._mount_deadline()
+
+    def _mount_deadline(self) -> None:
+        """Give every attempt a total deadline (see `http.deadline`).
+
+        The CDK builds the session inside `HttpStream.__init__` and has no hook for transport adapters, so the adapter
+        is mounted on the session it built (its own `https://` adapter had the same pool sizes).
+        """
+        session = self._http_client._session
+        adapter = DeadlineAdapter(
+            self.request_deadline_seconds,
+            pool_connections=MAX_CONNECTION_POOL_SIZE,
+            pool_maxsize=MAX_CONNECTION_POOL_SIZE,
+        )
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
 
     @property
     def name(self) -> str:

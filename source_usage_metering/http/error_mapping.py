@@ -21,6 +21,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import ErrorResolution, Htt
 from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
 
 from source_usage_metering.errors import Refusal, RefusalReason
+from source_usage_metering.http.deadline import DeadlineExceeded
 
 MAX_RETRIES = 6
 MAX_RETRY_SECONDS = 600
@@ -35,6 +36,8 @@ BASE_ERROR_MAPPING: Mapping[Any, ErrorResolution] = {
     429: ErrorResolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, "rate limited (429)"),
 }
 RETRY_ACTIONS = (ResponseAction.RETRY, ResponseAction.RATE_LIMITED)
+# Requests that can never be sent as built: retrying would only repeat the failure.
+UNSENDABLE = (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema)
 
 # How messages name the cause, so users tell "fix the config" from "try again later".
 CAUSES: Mapping[FailureType, str] = {
@@ -135,13 +138,10 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
         self.last_refusal = None
         if isinstance(response_or_exception, requests.Response):
             resolution = self._interpret_answer(response_or_exception)
+        elif isinstance(response_or_exception, requests.RequestException):
+            resolution = self._interpret_failure(response_or_exception)
         else:
             resolution = super().interpret_response(response_or_exception)
-            if resolution.response_action == ResponseAction.RETRY:
-                cause = type(response_or_exception).__name__
-                resolution = self._resolve(
-                    ResponseAction.RETRY, FailureType.transient_error, f"could not be reached ({cause})"
-                )
         if resolution.response_action in RETRY_ACTIONS:
             self.failures_in_a_row += 1
             self.last_problem = self._last_text
@@ -149,6 +149,23 @@ class ProviderErrorHandler(HttpStatusErrorHandler):
             self.failures_in_a_row = 0
         self.last_action = resolution.response_action
         return resolution
+
+    def _interpret_failure(self, error: requests.RequestException) -> ErrorResolution:
+        """No answer: retried, except a request that cannot be sent as built. The text never quotes the error.
+
+        Its text can carry the URL or a header value; only the kind of failure is named.
+        """
+        if isinstance(error, requests.exceptions.InvalidHeader):
+            text = "a credential holds a character an HTTP header cannot carry; check the account's keys"
+            return self._resolve(ResponseAction.FAIL, FailureType.config_error, text)
+        if isinstance(error, UNSENDABLE):
+            return self._resolve(
+                ResponseAction.FAIL, FailureType.config_error, f"invalid API URL ({type(error).__name__})"
+            )
+        if isinstance(error, DeadlineExceeded):
+            return self._resolve(ResponseAction.RETRY, FailureType.transient_error, str(error))
+        text = f"could not be reached ({type(error).__name__})"
+        return self._resolve(ResponseAction.RETRY, FailureType.transient_error, text)
 
     def _interpret_answer(self, response: requests.Response) -> ErrorResolution:
         if response.is_redirect:
