@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import Enum
 
-from airbyte_cdk.models import FailureType
+import orjson
+from airbyte_cdk.models import (
+    AirbyteErrorTraceMessage,
+    AirbyteMessage,
+    AirbyteMessageSerializer,
+    AirbyteTraceMessage,
+    FailureType,
+    TraceType,
+    Type,
+)
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 
@@ -33,6 +43,26 @@ class ConfigError(UsageMeteringError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"Invalid config: {field} {problem}.")
         self.field = field
+
+
+class InvalidConfig(AirbyteTracedException):
+    """Input refused before any record is read (config, catalog or state file): a config_error trace, no stack trace.
+
+    The message says what is wrong and names the field, stream or file; never a secret.
+    """
+
+    def __init__(self, message: str, internal_message: str | None = None) -> None:
+        super().__init__(message=message, internal_message=internal_message, failure_type=FailureType.config_error)
+
+    def as_message_line(self) -> str:
+        """The TRACE error message as one JSON line (secrets are masked where it is printed)."""
+        error = AirbyteErrorTraceMessage(
+            message=self.message or "Invalid config.",
+            internal_message=self.internal_message,
+            failure_type=FailureType.config_error,
+        )
+        trace = AirbyteTraceMessage(type=TraceType.ERROR, emitted_at=time.time() * 1000, error=error)
+        return orjson.dumps(AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace))).decode()
 
 
 class ProviderError(UsageMeteringError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets, filter_secrets
 
 from source_usage_metering.providers import secret_fields
 
@@ -24,3 +24,8 @@ def register_secrets(raw: Any) -> None:
                 value = item.get(key)
                 if isinstance(value, str) and value:
                     add_to_secrets(value)
+
+
+def mask(text: str) -> str:
+    """`text` with every registered secret replaced by `****`."""
+    return filter_secrets(text)

@@ -24,6 +24,7 @@ from source_usage_metering.singer.catalog import configured_catalog, select_stre
 from source_usage_metering.singer.messages import LogLine, SingerConverter, airbyte_state, bookmarks_from_state
 
 TAP_NAME = "tap-usage-metering"
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 CAPABILITIES = ["about", "catalog", "discover", "properties", "state"]
 logger = logging.getLogger(TAP_NAME)
 _LEVELS = {"FATAL": logging.CRITICAL, "ERROR": logging.ERROR, "WARN": logging.WARNING, "DEBUG": logging.DEBUG}
@@ -152,11 +153,25 @@ def log_line(line: LogLine) -> None:
 
 
 def run_tap(argv: list[str], out: TextIO) -> int:
-    """Run the tap; Singer messages go to `out`. Returns the exit code (errors are logged as one line)."""
+    """Run the tap; Singer messages go to `out`. Returns the exit code (errors are logged as one line).
+
+    A target that stops reading (`| head -1`) ends the run quietly with exit status 141, nothing logged.
+    """
+    try:
+        code = _run(parse_args(argv), out)
+        out.flush()
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())  # later flushes of `out` (closing it) then succeed quietly
+        os.close(devnull)
+        return EXIT_PIPE_CLOSED
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
     from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
     from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-    args = parse_args(argv)
     try:
         if args.about:
             out.write(orjson.dumps(about(), option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -170,17 +185,15 @@ def run_tap(argv: list[str], out: TextIO) -> int:
             return 0
         sync(args, airbyte_catalog, out)
         return 0
+    except BrokenPipeError:
+        raise
     except TapError as error:
         logger.critical("%s", filter_secrets(str(error)))
     except AirbyteTracedException as error:
         logger.critical("%s", filter_secrets(error.message or error.internal_message or "the sync failed"))
-    except BrokenPipeError:
-        logger.critical("the Singer target stopped reading (broken pipe)")
     except Exception as error:  # a bug: one line for the user, the traceback only at debug level
         logger.critical("unexpected %s: %s", type(error).__name__, filter_secrets(str(error)))
         logger.debug("traceback", exc_info=True)
-    finally:
-        out.flush()
     return 1
 
 
@@ -207,9 +220,12 @@ def log_to_stderr() -> None:
     """Plain-text logs on stderr (the CDK's default handler writes Airbyte LOG JSON to stdout)."""
     import airbyte_cdk.entrypoint  # noqa: F401  (its import installs the CDK's handler, replaced below)
 
+    from source_usage_metering.logs import UserFacingLogs
+
     debug = os.environ.get("LOG_LEVEL", "").lower() == "debug"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_UserLogFormatter(debug))
+    handler.addFilter(UserFacingLogs(debug))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO)

@@ -137,7 +137,10 @@ class UnifiedStream(Stream, CheckpointMixin):
     def account_failed(self, provider: UsageProvider, error: Exception) -> None:
         """Remember an account's failure; its remaining slices are skipped, other accounts go on."""
         failure = as_failure(error, provider.label)
-        logger.error("%s: stream %s: %s", provider.label, self.name, getattr(failure, "message", None) or failure)
+        text = getattr(failure, "message", None) or str(failure)
+        if not text.startswith(provider.label):
+            text = f"{provider.label}: {text}"
+        logger.error("%s (stream %s)", text, self.name)  # the one ERROR line of this failure (see `logs`)
         self._failures.append(failure)
         self._failed_accounts.add(provider.label)
 
