@@ -133,15 +133,35 @@ def _parse_account(index: int, item: Any) -> AccountBase:
 def secret(item: Mapping[str, Any], path: str, key: str) -> str:
     """A required secret field of an account item.
 
+    A secret travels in HTTP headers: only printable ASCII can. A control character (a line break pasted inside a
+    key) would otherwise reach requests, whose error quotes the whole header value.
+
     Raises:
-        ConfigError: naming `<path>.<key>` when missing, empty or padded with white space (never the value).
+        ConfigError: naming `<path>.<key>` when missing, empty, padded with white space, or holding a control or
+            non-ASCII character (never the value).
     """
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{path}.{key}", "is required and must be a non-empty string")
     if value != value.strip():
         raise ConfigError(f"{path}.{key}", "has leading or trailing white space")
+    for position, char in enumerate(value, start=1):
+        if not " " <= char <= "~":
+            raise ConfigError(f"{path}.{key}", _odd_character(char, position))
     return value
+
+
+def _odd_character(char: str, position: int) -> str:
+    """Why a secret's character is refused; names its kind and position, never the value."""
+    if char < " " or char == "\x7f":
+        return (
+            f"contains a control character (a line break, tab or the like) at position {position}; "
+            "paste the value again on one line"
+        )
+    return (
+        f"contains a character that is not plain ASCII at position {position} (a typographic quote or a "
+        "non-breaking space pasted with it?); the keys and secrets of the providers are plain ASCII"
+    )
 
 
 def optional_str(item: Mapping[str, Any], path: str, key: str) -> str | None:

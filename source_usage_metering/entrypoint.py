@@ -39,7 +39,7 @@ class UsageMeteringEntrypoint(AirbyteEntrypoint):
 
     @staticmethod
     def set_up_secret_filter(config: Mapping[str, Any], connection_specification: Mapping[str, Any]) -> None:
-        """The CDK's filter (top-level secrets) plus every account secret."""
+        """The CDK's filter (top-level secrets) plus every account secret, in every form (see `masking`)."""
         AirbyteEntrypoint.set_up_secret_filter(config, connection_specification)
         register_secrets(config)
 

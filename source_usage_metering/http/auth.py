@@ -6,12 +6,13 @@ import base64
 
 import requests
 from airbyte_cdk.sources.streams.http.requests_native_auth import BasicHttpAuthenticator
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+
+from source_usage_metering.masking import register_secret
 
 
 def basic_auth(username: str, password: str) -> BasicHttpAuthenticator:
     """HTTP Basic (Confluent Cloud API key and secret), with the encoded header value masked in all output."""
-    add_to_secrets(base64.b64encode(f"{username}:{password}".encode()).decode())
+    register_secret(base64.b64encode(f"{username}:{password}".encode()).decode())
     return BasicHttpAuthenticator(username, password)
 
 
