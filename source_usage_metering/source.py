@@ -15,6 +15,7 @@ from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
     AirbyteStateMessage,
+    AirbyteStateMessageSerializer,
     ConfiguredAirbyteCatalog,
     ConnectorSpecification,
     Status,
@@ -29,7 +30,8 @@ from source_usage_metering.errors import ConfigError, UsageMeteringError
 from source_usage_metering.masking import register_secrets
 from source_usage_metering.providers import build_provider
 from source_usage_metering.spec import connector_specification
-from source_usage_metering.streams import FocusCost, Organizations, Products, Usage, Workspaces
+from source_usage_metering.state import read_state_text
+from source_usage_metering.streams import CURSOR_FIELDS, FocusCost, Organizations, Products, Usage, Workspaces
 from source_usage_metering.streams.overlap import OverlapGuard
 from source_usage_metering.streams.spool import CostSpool
 
@@ -47,6 +49,20 @@ def load_config(raw: Mapping[str, Any], now: datetime) -> UsageMeteringConfig:
 
 class SourceUsageMetering(AbstractSource):
     """Unified usage and cost of every configured provider account in four streams."""
+
+    @classmethod
+    def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:
+        """The `--state` file through the one state reader (`state.py`): accepted shapes, or a config error.
+
+        Raises:
+            StateError: when the file is not a state this connector reads (what is wrong, and the expected shape).
+            OSError: when the file cannot be read (the entrypoint reports it as a config error).
+        """
+        if not state_path:
+            return []
+        with open(state_path, encoding="utf-8") as file:
+            messages = read_state_text(file.read(), CURSOR_FIELDS)
+        return [AirbyteStateMessageSerializer.load(message) for message in messages]
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         """The spec with one `accounts[]` variant per registered provider."""

@@ -129,15 +129,42 @@ def test_given_saved_cursor_when_read_then_only_lookback_window(http) -> None:
     assert final_state(output, "usage")["states"][0]["cursor"] == {"end_date": "2026-10-01T00:00:00Z"}
 
 
-def test_given_state_of_another_account_when_read_then_kept_untouched(http) -> None:
+def test_given_state_of_an_account_no_longer_configured_then_it_is_dropped_with_a_log_line(http) -> None:
     mock_org_api(http)
     mock_costs(http, {})
-    other = {
+    removed = {
         "partition": {"provider": "confluent", "host": "api.confluent.cloud", "tenant": "other-org"},
         "cursor": {"end_date": "2025-01-01T00:00:00Z"},
     }
-    output = read_source(ConfigBuilder().with_confluent().build(), "usage", state={"usage": {"states": [other]}})
-    assert other in final_state(output, "usage")["states"]
+    output = read_source(ConfigBuilder().with_confluent().build(), "usage", state={"usage": {"states": [removed]}})
+    states = [m.state.stream.stream_state.__dict__["states"] for m in output.state_messages]
+    assert states
+    assert all(removed not in entries for entries in states)  # not in any STATE of this sync
+    assert [e["partition"]["tenant"] for e in final_state(output, "usage")["states"]] == [ORG_ID]
+    dropped = [m.log.message for m in output.logs if "dropped the saved state" in m.log.message]
+    assert dropped == [
+        "usage: dropped the saved state of provider confluent, host api.confluent.cloud, tenant other-org: "
+        "no configured account reads it any more"
+    ]
+
+
+def test_given_an_account_that_cannot_resolve_its_partition_then_no_saved_partition_is_dropped(http) -> None:
+    mock_org_api(http)
+    mock_costs(http, {})
+    http.get("https://other.example.com/org/v2/organizations", status_code=401, json={"errors": [{"detail": "no"}]})
+    kept = {
+        "partition": {"provider": "confluent", "host": "api.confluent.cloud", "tenant": "other-org"},
+        "cursor": {"end_date": "2025-01-01T00:00:00Z"},
+    }
+    config = (
+        ConfigBuilder()
+        .with_confluent()
+        .with_confluent(name="unresolved", api_key="CCKEYUNITTEST0002", api_url="https://other.example.com")
+        .build()
+    )
+    output = read_source(config, "usage", state={"usage": {"states": [kept]}}, expecting_exception=True)
+    assert kept in final_state(output, "usage")["states"]
+    assert not [m for m in output.logs if "dropped the saved state" in m.log.message]
 
 
 def test_given_full_refresh_when_read_then_state_is_ignored(http) -> None:

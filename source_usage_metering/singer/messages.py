@@ -6,35 +6,52 @@ records it covers (the CDK checkpoints after them), and a final STATE ends every
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from source_usage_metering.singer.catalog import SelectedStream
+from source_usage_metering.state import StateError, parse_stream_state, read_state_text
+from source_usage_metering.streams import CURSOR_FIELDS
 
 # The CDK's state for streams without a cursor: nothing worth bookmarking.
 NO_CURSOR_STATE = "__ab_no_cursor_state_message"
 
 
 def bookmarks_from_state(raw: Any) -> dict[str, Any]:
-    """The bookmarks of a Singer state file.
+    """The bookmarks of a Singer state file, each read by the connector's one state reader (`state.py`).
 
-    Accepts `{"bookmarks": {...}}`, Meltano's stored form `{"singer_state": {...}}`, tap-airbyte-wrapper's
-    `{"airbyte_state": [<Airbyte STREAM states>]}` (to ease migration) and an empty file or object.
+    Accepts `{"bookmarks": {<stream>: <the Airbyte stream state>}}`, Meltano's stored form `{"singer_state": {...}}`,
+    tap-airbyte-wrapper's `{"airbyte_state": [<Airbyte STREAM states>]}` (to ease migration) and an empty file or
+    object (no state).
+
+    Raises:
+        StateError: for any other shape, or a bookmark the state reader refuses (its `problem` says why).
     """
-    if not isinstance(raw, Mapping):
+    if raw in (None, {}, []):
         return {}
+    if not isinstance(raw, Mapping):
+        raise StateError(f"the state is {type(raw).__name__}, not an object with 'bookmarks'")
     if isinstance(raw.get("singer_state"), Mapping):
         raw = raw["singer_state"]
-    if isinstance(raw.get("bookmarks"), Mapping):
-        return {str(name): value for name, value in raw["bookmarks"].items() if isinstance(value, Mapping)}
-    bookmarks: dict[str, Any] = {}
-    for message in raw.get("airbyte_state") or []:
-        stream = message.get("stream") if isinstance(message, Mapping) else None
-        if isinstance(stream, Mapping) and isinstance(stream.get("stream_state"), Mapping):
-            bookmarks[stream["stream_descriptor"]["name"]] = stream["stream_state"]
-    return bookmarks
+    if "bookmarks" in raw:
+        if not isinstance(raw["bookmarks"], Mapping):
+            raise StateError("'bookmarks' is not an object of stream name -> bookmark")
+        return {str(name): _bookmark(str(name), value) for name, value in raw["bookmarks"].items()}
+    if "airbyte_state" in raw:
+        messages = read_state_text(json.dumps(raw["airbyte_state"]), CURSOR_FIELDS)
+        return {m["stream"]["stream_descriptor"]["name"]: m["stream"]["stream_state"] for m in messages}
+    raise StateError(f"the state has no 'bookmarks' (it has {', '.join(sorted(map(str, raw))[:5])})")
+
+
+def _bookmark(name: str, value: Any) -> dict[str, Any]:
+    """One stream's bookmark, checked like an Airbyte stream state."""
+    if name not in CURSOR_FIELDS:
+        raise StateError(f"bookmark '{name[:40]}' is not a stream of this tap ({', '.join(CURSOR_FIELDS)})")
+    states = parse_stream_state(name, CURSOR_FIELDS[name], value, "bookmarks: ")
+    return {"states": list(states.values())}
 
 
 def airbyte_state(bookmarks: Mapping[str, Any], streams: Iterable[SelectedStream]) -> list[dict[str, Any]]:

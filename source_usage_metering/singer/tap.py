@@ -26,6 +26,10 @@ from source_usage_metering.singer.messages import LogLine, SingerConverter, airb
 TAP_NAME = "tap-usage-metering"
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 CAPABILITIES = ["about", "catalog", "discover", "properties", "state"]
+SINGER_STATE = (
+    'Expected {"bookmarks": {"usage": {"states": [{"partition": {"provider": "<provider>", "host": "<API host>", '
+    '"tenant": "<organization id>"}, "cursor": {"end_date": "2026-11-25T00:00:00Z"}}]}}}, as this tap writes it'
+)
 logger = logging.getLogger(TAP_NAME)
 _LEVELS = {"FATAL": logging.CRITICAL, "ERROR": logging.ERROR, "WARN": logging.WARNING, "DEBUG": logging.DEBUG}
 
@@ -62,6 +66,16 @@ def read_json_file(path: str, what: str) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError as error:
         raise TapError(f"the {what} file {path} is not valid JSON ({error})") from None
+
+
+def read_bookmarks(path: str) -> dict[str, Any]:
+    """The bookmarks of a state file, or a TapError saying what is wrong and showing the expected shape."""
+    from source_usage_metering.state import StateError
+
+    try:
+        return bookmarks_from_state(read_json_file(path, "state"))
+    except StateError as error:
+        raise TapError(f"the state file {path} is not a state of this tap: {error.problem}. {SINGER_STATE}") from None
 
 
 def airbyte_messages(command: list[str]) -> Iterator[dict[str, Any]]:
@@ -113,7 +127,7 @@ def sync(args: argparse.Namespace, airbyte_catalog: Mapping[str, Any], out: Text
     selected, unknown = select_streams(singer, airbyte_catalog)
     for name in unknown:
         logger.warning("catalog stream %r is not a stream of this tap; skipped", name)
-    bookmarks = bookmarks_from_state(read_json_file(args.state, "state")) if args.state else {}
+    bookmarks = read_bookmarks(args.state) if args.state else {}
     converter = SingerConverter({stream.name: stream for stream in selected}, dict(bookmarks))
     write_messages(converter.start(), out)
     if not selected:

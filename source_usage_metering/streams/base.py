@@ -8,7 +8,6 @@ account does not hide the others: they are read and checkpointed, then the strea
 from __future__ import annotations
 
 import gc
-import json
 import logging
 from collections.abc import Generator, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -20,17 +19,13 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.errors import AccountsFailed, UsageMeteringError
 from source_usage_metering.providers.base import Partition, UsageProvider
+from source_usage_metering.state import parse_stream_state, partition_key
 from source_usage_metering.streams.overlap import OverlapGuard
 from source_usage_metering.streams.progress import Progress
 
 logger = logging.getLogger("airbyte")
 
 AccountFailure = UsageMeteringError | AirbyteTracedException
-
-
-def partition_key(partition: Mapping[str, Any]) -> str:
-    """A hashable, order-independent key of a state partition."""
-    return json.dumps(partition, sort_keys=True, separators=(",", ":"))
 
 
 @contextmanager
@@ -71,10 +66,11 @@ class UnifiedStream(Stream, CheckpointMixin):
         self._failures: list[AccountFailure] = []
         self._failed_accounts: set[str] = set()
         self.progress = Progress(self.name)
+        self._claimed: list[Partition] = []
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        """Every partition's cursor, including partitions of accounts no longer configured.
+        """Every partition's cursor; a removed account's only until `forget_removed_accounts` proves it removed.
 
         The CDK reads this after every record; it is rebuilt only after a cursor moved (never mutated in place).
         """
@@ -84,15 +80,13 @@ class UnifiedStream(Stream, CheckpointMixin):
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
-        self._states = {}
+        """Take the incoming state, read by the one state reader (`state.py`; the CDK hands `{}` for none).
+
+        Raises:
+            AirbyteTracedException: a config error when the state is not one this connector reads.
+        """
         self._state_view = None
-        for entry in (value or {}).get("states") or []:
-            if isinstance(entry, Mapping) and isinstance(entry.get("partition"), Mapping):
-                partition = dict(entry["partition"])
-                self._states[partition_key(partition)] = {
-                    "partition": partition,
-                    "cursor": dict(entry.get("cursor") or {}),
-                }
+        self._states = parse_stream_state(self.name, self.cursor_field, value or {})
 
     def cursor_value(self, partition: Partition) -> str | None:
         """The saved cursor value of a partition, if any."""
@@ -132,7 +126,30 @@ class UnifiedStream(Stream, CheckpointMixin):
         refusal = self._guard.refusal(provider)
         if refusal is not None:
             raise refusal
-        return provider.partition()
+        partition = provider.partition()
+        self._claimed.append(partition)
+        return partition
+
+    def forget_removed_accounts(self) -> None:
+        """Drop the saved partitions no configured account reads, each with a log line naming it.
+
+        Only once every configured account resolved its own partition in this sync (an account that could not say
+        which organization it reads might still own one); a saved partition belongs to an account when it holds
+        the account's provider, host and tenant (a usage partition adds its kind). Called before the first slice,
+        so no STATE of this sync carries them.
+        """
+        if len(self._claimed) != len(self._providers):
+            return
+        for key, entry in list(self._states.items()):
+            saved = entry["partition"]
+            if not any(all(saved.get(k) == v for k, v in mine.items()) for mine in self._claimed):
+                del self._states[key]
+                self._state_view = None
+                logger.warning(
+                    "%s: dropped the saved state of %s: no configured account reads it any more",
+                    self.name,
+                    ", ".join(f"{k} {v}" for k, v in saved.items()),
+                )
 
     def account_failed(self, provider: UsageProvider, error: Exception) -> None:
         """Remember an account's failure; its remaining slices are skipped, other accounts go on."""

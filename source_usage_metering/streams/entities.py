@@ -35,15 +35,19 @@ class EntityStream(UnifiedStream):
         cursor_field: list[str] | None = None,
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterator[Mapping[str, Any]]:
-        """`{"account": <position in this sync>, "partition": <state key>}` per readable account."""
+        """`{"account": <position in this sync>, "partition": <state key>}` per readable account.
+
+        Every account's partition is resolved first, so the state of removed accounts is dropped before any slice.
+        """
+        readable = []
         for position, provider in enumerate(self._providers):
             try:
-                partition = self.claim_partition(provider)
+                readable.append({"account": position, "partition": self.claim_partition(provider)})
             except Exception as error:
                 self.account_failed(provider, error)
-                continue
-            self.progress.slices_planned += 1
-            yield {"account": position, "partition": partition}
+        self.forget_removed_accounts()
+        self.progress.slices_planned = len(readable)
+        yield from readable
         self.finish()
 
     def read_records(

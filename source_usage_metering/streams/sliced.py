@@ -60,6 +60,7 @@ class SlicedStream(UnifiedStream):
                 plans.append((position, [usage_slice for usage_slice in planned if self.wants(usage_slice)]))
             except Exception as error:
                 self.account_failed(provider, error)
+        self.forget_removed_accounts()
         self.progress.slices_planned = sum(len(planned) for _, planned in plans)
         for position, planned in plans:
             provider = self._providers[position]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from source_usage_metering.singer.catalog import SelectedStream
 from source_usage_metering.singer.messages import (
     SingerConverter,
@@ -11,6 +13,7 @@ from source_usage_metering.singer.messages import (
     bookmarks_from_state,
     record_message,
 )
+from source_usage_metering.state import StateError
 
 USAGE_STATE = {
     "states": [
@@ -114,3 +117,33 @@ def test_logs_and_error_traces_become_log_lines_and_errors_are_remembered() -> N
     assert [(line.level, line.message) for line in lines] == [("ERROR", "accounts[0] (confluent): 401")]
     assert list(converter.convert(status)) == []
     assert converter.errors == ["accounts[0] (confluent): 401"]
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        ({"bookmarks": {"usage": {"states": [{"partition": {"a": "b"}, "cursor": "2026"}]}}}, "'cursor' is a string"),
+        (
+            {"bookmarks": {"usage": {"states": [{"partition": {"a": "b"}, "cursor": {"end_date": "soon"}}]}}},
+            "cursor.end_date is 'soon', not a UTC timestamp",
+        ),
+        ({"bookmarks": {"usages": USAGE_STATE}}, "bookmark 'usages' is not a stream of this tap"),
+        ({"bookmarks": ["usage"]}, "'bookmarks' is not an object"),
+        ({"usage": USAGE_STATE}, "the state has no 'bookmarks' (it has usage)"),
+        (["usage"], "the state is list, not an object"),
+        ({"airbyte_state": [{"type": "GLOBAL", "global": {}}]}, "a GLOBAL state"),
+    ],
+    ids=[
+        "cursor-a-string",
+        "garbage-timestamp",
+        "unknown-stream",
+        "bookmarks-a-list",
+        "no-bookmarks",
+        "a-list",
+        "global",
+    ],
+)
+def test_bookmarks_the_state_reader_refuses_are_refused_saying_why(state: Any, says: str) -> None:
+    with pytest.raises(StateError) as raised:
+        bookmarks_from_state(state)
+    assert says in raised.value.problem

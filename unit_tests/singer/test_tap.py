@@ -187,3 +187,16 @@ def test_cli_config_error_is_one_stderr_line_without_traceback(tmp_path) -> None
     assert critical == [critical[0]]
     assert "accounts[0].api_secret" in critical[0]
     assert "Traceback" not in result.stderr
+
+
+def test_given_a_state_file_the_reader_refuses_then_one_line_says_why_and_shows_the_shape(
+    confluent, config_path: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = write_json(tmp_path / "state.json", {"bookmarks": {"usage": {"states": [{"partition": PARTITION}]}}})
+    code, messages = run(["--config", config_path, "--state", state])
+    assert code == 1
+    assert messages == []
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "CRITICAL"]
+    assert line.startswith(f"the state file {state} is not a state of this tap: bookmarks: stream usage: states[0]: ")
+    assert "'cursor' is null (missing), not an object" in line
+    assert 'Expected {"bookmarks": {"usage": {"states": [{"partition": ' in line
