@@ -68,32 +68,62 @@ class Headers(Rewrite):
             exchange.response_headers.update(self.values)
 
 
+def a_b_a(token: str | None) -> str:
+    """Tokens that cycle: (first page) -> A -> B -> A -> B ..."""
+    return "CYCLE-B" if token == "CYCLE-A" else "CYCLE-A"
+
+
+def fresh(token: str | None) -> str:
+    """A new token for every page, forever: FRESH-1, FRESH-2, ..."""
+    return f"FRESH-{int(token.split('-')[1]) + 1 if token else 1}"
+
+
 @dataclass
-class CyclingTokens(Rewrite):
-    """Page tokens A -> B -> A ... on the windows `when` selects; the emulator always serves the first page.
+class PagingTokens(Rewrite):
+    """Page tokens of `next_of`'s making on the windows `when` selects; the emulator always serves the first page.
 
     Args:
         token_param: The request's page-token parameter (`page_token`, `page[next_record_id]`).
         set_next: Writes the next token into a parsed body.
-        when: Which requests page in a cycle.
+        when: Which requests page this way.
+        next_of: The token after the request's token (None on the first page).
     """
 
     token_param: str
     set_next: Callable[[Any, str], None]
     when: Callable[[Exchange], bool]
-    cycle: dict[str | None, str] = field(
-        default_factory=lambda: {None: "CYCLE-A", "CYCLE-A": "CYCLE-B", "CYCLE-B": "CYCLE-A"}
-    )
+    next_of: Callable[[str | None], str] = a_b_a
 
     def before(self, exchange: Exchange) -> None:
-        exchange.headers["X-Cycle-Token"] = exchange.param(self.token_param) or ""
+        exchange.headers["X-Page-Token"] = exchange.param(self.token_param) or ""
         exchange.query.pop(self.token_param, None)
 
     def after(self, exchange: Exchange) -> None:
         if exchange.status == 200 and self.when(exchange):
             body = exchange.json()
-            self.set_next(body, self.cycle[exchange.headers["X-Cycle-Token"] or None])
+            self.set_next(body, self.next_of(exchange.headers["X-Page-Token"] or None))
             exchange.set_json(body)
+
+
+@dataclass
+class Refuse(Rewrite):
+    """Answer the requests `when` selects with `status` and `headers` instead of the emulator's answer.
+
+    With `times`, only that many of them; the later ones get the emulator's answer.
+    """
+
+    status: int
+    headers: dict[str, str]
+    when: Callable[[Exchange], bool]
+    times: int | None = None
+
+    def after(self, exchange: Exchange) -> None:
+        if self.when(exchange) and (self.times is None or self.times > 0):
+            if self.times is not None:
+                self.times -= 1
+            exchange.status = self.status
+            exchange.response_headers.update(self.headers)
+            exchange.set_json({"errors": [{"status": str(self.status), "detail": "refused by the test proxy"}]})
 
 
 class EchoCredentials(Rewrite):
@@ -149,9 +179,7 @@ class RewritingProxy:
         target = exchange.path + ("?" + urlencode(exchange.query, doseq=True) if exchange.query else "")
         connection = http.client.HTTPConnection(*self.upstream, timeout=60)
         try:
-            headers = {
-                k: v for k, v in exchange.headers.items() if k.lower() not in HOP_BY_HOP and k != "X-Cycle-Token"
-            }
+            headers = {k: v for k, v in exchange.headers.items() if k.lower() not in HOP_BY_HOP and k != "X-Page-Token"}
             connection.request("GET", target, headers=headers)
             answer = connection.getresponse()
             exchange.status, exchange.body = answer.status, answer.read()
