@@ -182,7 +182,8 @@ class HangOutcome:
     def row(self) -> str:
         """The markdown table row."""
         if self.hang.failing:
-            response = f"{self.hang.failing} account fails: `{shorten(self.failure())}`; the other account is read"
+            said = self.failure().split("): ", 1)[-1]  # after the account's label
+            response = f"{self.hang.failing} account fails: `{shorten(said)}`; the other account is read"
         else:
             response = f"read completes ({len(self.run.records('usage'))} of {self.baseline_records} records)"
         pages = str(self.window_requests) if self.hang.window else "-"
@@ -193,7 +194,7 @@ class HangOutcome:
         )
 
 
-def shorten(text: str, limit: int = 110) -> str:
+def shorten(text: str, limit: int = 170) -> str:
     """At most `limit` characters."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

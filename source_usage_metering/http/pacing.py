@@ -69,7 +69,7 @@ class HeaderWindowPolicy(AbstractCallRatePolicy):
                     error="rate limit budget spent",
                     item=request,
                     weight=weight,
-                    rate=self.bucket or "the account's",
+                    rate=self.bucket or "account-wide",
                     time_to_wait=timedelta(seconds=wait),
                 )
             self._remaining -= weight
