@@ -76,7 +76,7 @@ def retry_summary(runs: Iterable[Run]) -> str:
         for message in run.of_type("LOG"):
             text = message["log"]["message"]
             retries += "Retrying in" in text
-            waits += "pacing: waiting" in text
+            waits += "pacing:" in text and " waiting " in text
     parts = [f"{retries} retries"] if retries else []
     if waits:
         parts.append(f"{waits} pacing waits")

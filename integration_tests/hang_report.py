@@ -205,6 +205,7 @@ class HangLab:
     def __init__(self, emulator: Emulator, proxy: RewritingProxy, tmp: Path) -> None:
         self.proxy = proxy
         self.tmp = tmp
+        self._outcomes: dict[str, HangOutcome] = {}
         self.config = proxied(emulator.connector_config(start_date=START), proxy)
         found = run_connector(["discover"], tmp, config=self.config, env=ENV)
         catalog = configured_catalog(found.of_type("CATALOG")[0]["catalog"])
@@ -219,7 +220,12 @@ class HangLab:
         return run_connector(["read"], self.tmp, config=self.config, catalog=self.catalog, env=ENV)
 
     def outcome(self, hang: Hang) -> HangOutcome:
-        """Run one scenario through the proxy."""
+        """Run one scenario through the proxy (once: later calls return the same outcome)."""
+        if hang.name not in self._outcomes:
+            self._outcomes[hang.name] = self._run(hang)
+        return self._outcomes[hang.name]
+
+    def _run(self, hang: Hang) -> HangOutcome:
         self.proxy.rewrites = list(hang.rewrites)
         self.proxy.exchanges.clear()
         try:

@@ -1,8 +1,9 @@
 """`read --state`: the shapes users save resume without a gap or a full re-read; anything else is a config error.
 
-Issue 13: state is parsed in one place. Accepted: the Airbyte list of state messages, the STATE lines of a read
-(`grep '"STATE"' out.jsonl > state.json`, or as a JSON array), and the 0.1.0 shape (a committed fixture made by a
-0.1.0 read). Anything else gets a config_error trace saying what is wrong and showing the expected shape.
+Issue 13: state is parsed in one place. Accepted: the Airbyte list of state messages (every resume test of the suite
+uses it), the STATE lines of a read (`grep '"STATE"' out.jsonl > state.json`; the JSON-array form is read by the same
+code, `unit_tests/test_state.py`), and the 0.1.0 shape (a committed fixture made by a 0.1.0 read). Anything else
+gets a config_error trace saying what is wrong and showing the expected shape.
 """
 
 from __future__ import annotations
@@ -67,16 +68,9 @@ def read_with_state_file(emulator_config: tuple, tmp_path: Path, state_file: Pat
     return run_connector(args, tmp_path, config=config, catalog=catalog, env=ENV)
 
 
-@pytest.mark.parametrize("form", ["state-lines", "airbyte-list"])
-def test_the_0_1_0_state_resumes_without_a_gap_or_a_full_re_read(later, tmp_path: Path, form: str) -> None:
+def test_the_0_1_0_state_resumes_without_a_gap_or_a_full_re_read(later, tmp_path: Path) -> None:
     emulator = later[0]
     lines = fixture_lines(emulator.port)
-    if form == "airbyte-list":
-        newest = {}
-        for line in lines.splitlines():
-            state = json.loads(line)["state"]
-            newest[state["stream"]["stream_descriptor"]["name"]] = state
-        lines = json.dumps(list(newest.values()))
     saved = usage_cursors([json.loads(line)["state"] for line in fixture_lines(emulator.port).splitlines()])
     resumed = read_with_state_file(later, tmp_path, write(tmp_path, lines))
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -104,12 +98,11 @@ def test_the_0_1_0_state_resumes_without_a_gap_or_a_full_re_read(later, tmp_path
     assert all(v >= saved[k] for k, v in usage_cursors(resumed.last_states()).items())
 
 
-@pytest.mark.parametrize("form", ["grep-lines", "json-array"])
-def test_the_state_lines_of_a_read_resume_it(later, tmp_path: Path, form: str) -> None:
+def test_the_state_lines_of_a_read_resume_it(later, tmp_path: Path) -> None:
     first = read_with_state_file(later, tmp_path, None)
     assert first.returncode == 0, first.stderr[-2000:]
     lines = [line for line in first.stdout.splitlines() if '"STATE"' in line]  # grep '"STATE"' out.jsonl
-    text = "\n".join(lines) + "\n" if form == "grep-lines" else json.dumps([json.loads(line) for line in lines])
+    text = "\n".join(lines) + "\n"
     second = read_with_state_file(later, tmp_path, write(tmp_path, text))
     assert second.returncode == 0, second.stderr[-2000:]
     assert usage_cursors(second.last_states()) == usage_cursors(first.last_states())
