@@ -6,16 +6,21 @@ deadline (300 s in production) is set to 1 s here so the test runs in seconds; t
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from source_usage_metering.errors import ProviderError
+from source_usage_metering.http.deadline import DeadlineAdapter, DeadlineExceeded
 from source_usage_metering.http.endpoint import ProviderEndpoint
 from unit_tests.http.fakes import ExampleAccount
 
@@ -108,3 +113,28 @@ def test_given_a_prompt_answer_then_the_deadline_changes_nothing(
     monkeypatch.setattr(Trickler, "gap", 0.0)
     assert [item["id"] for item in endpoint_for(server).read_slice({})] == [1, 2]
     assert len(Trickler.starts) == 1
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_given_a_trickling_tls_answer_then_the_deadline_cuts_it_too(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    names = ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run(["openssl", *request, *names], capture_output=True, check=True)
+    Trickler.starts = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Trickler)
+    httpd.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    session = requests.Session()
+    session.mount("https://", DeadlineAdapter(1.0))
+    started = time.monotonic()
+    try:
+        with pytest.raises(DeadlineExceeded):
+            session.get(f"https://127.0.0.1:{httpd.server_port}/", verify=str(cert), timeout=(5, 30))  # verified TLS
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert 1.0 <= time.monotonic() - started < 3.0
