@@ -90,8 +90,8 @@ class Hang:
 HANGS: list[Hang] = [
     Hang(
         "Pacing: Confluent answers `Remaining: 0`, `Reset: 86400`",
-        "on the environments' answer (read with the 1st costs window)",
-        [Headers(SPENT_FOR_A_DAY, lambda e: e.path == "/org/v2/environments")],
+        "on the 1st costs window's answer",
+        [Headers(SPENT_FOR_A_DAY, costs_from("2026-11-25"))],
         failing="confluent",
         endpoint="GET /billing/v1/costs",
         held_at={"confluent": "2026-12-01T00:00:00Z"},

@@ -24,7 +24,7 @@ from source_usage_metering.http.deadline import DeadlineAdapter, DeadlineExceede
 from source_usage_metering.http.endpoint import ProviderEndpoint
 from unit_tests.http.fakes import ExampleAccount
 
-BODY = b'{"items": [{"id": 1}, {"id": 2}], "padding": "' + b"x" * 60 + b'"}'
+BODY = b'{"data": [{"id": 1}, {"id": 2}], "padding": "' + b"x" * 60 + b'"}'
 
 
 class Trickler(BaseHTTPRequestHandler):
@@ -69,7 +69,7 @@ class ItemsEndpoint(ProviderEndpoint):
         return None
 
     def extract(self, body: Any) -> Iterable[Mapping[str, Any]]:
-        return body["items"]
+        return self.data_items(body)
 
 
 @pytest.fixture

@@ -131,4 +131,4 @@ def test_anything_else_is_refused_saying_what_is_wrong_and_showing_the_expected_
 
 def test_the_unknown_stream_refusal_lists_the_real_ones() -> None:
     message = refusal(json.dumps([stream_message("usages", USAGE)]))
-    assert "(organizations, products, usage, workspaces)" in message
+    assert "(focus_cost, organizations, products, usage, workspaces)" in message
