@@ -150,7 +150,9 @@ def check_full_read(path: Path, config: dict[str, Any], base_url: str, state_out
     records = records_by_stream(parsed)
     for stream in STREAMS:
         expect(records.get(stream), f"read: no {stream} records")
-        duplicates = [key for key, n in Counter(r["id"] for r in records[stream]).items() if n > 1]
+        duplicates = [
+            key for key, n in Counter(r.get("id") or r["x_ChargeId"] for r in records[stream]).items() if n > 1
+        ]
         expect(not duplicates, f"read: {stream}: duplicate ids {duplicates[:3]}")
     unresolved = unresolved_products(records)
     providers = sorted({account["provider"] for account in config["accounts"]})

@@ -127,6 +127,11 @@ def discover_catalog(config: dict, tmp: Path, sync_mode: str = "incremental") ->
     return catalog, configured_catalog(catalog, sync_mode)
 
 
+def record_key(record: dict[str, Any]) -> str:
+    """A record's primary key: `id`, or `x_ChargeId` for focus_cost rows."""
+    return record["id"] if "id" in record else record["x_ChargeId"]
+
+
 def dedup_by_id(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Append + dedup as a destination does it: the last record of an id wins."""
     return {record["id"]: record for record in records}

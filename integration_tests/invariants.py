@@ -13,13 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from integration_tests.emulator import Emulator
+from integration_tests.harness import record_key
 
 CENT = Decimal("0.01")
 
 
 def duplicated_ids(records: Iterable[Mapping[str, Any]]) -> list[str]:
     """Ids that appear more than once."""
-    counts = Counter(record["id"] for record in records)
+    counts = Counter(record_key(record) for record in records)
     return sorted(record_id for record_id, count in counts.items() if count > 1)
 
 

@@ -16,6 +16,7 @@ from integration_tests.harness import (
     charge_total_by_month,
     dedup_by_id,
     discover_catalog,
+    record_key,
     run_connector,
 )
 
@@ -63,7 +64,7 @@ def test_ids_unique_and_records_validate_against_discovered_schema(first_sync) -
     for stream in STREAMS:
         records = run.records(stream)
         assert records, stream
-        ids = [r["id"] for r in records]
+        ids = [record_key(r) for r in records]
         assert len(ids) == len(set(ids)), stream
         for record in records:
             jsonschema.validate(record, schemas[stream])

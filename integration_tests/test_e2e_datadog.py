@@ -11,7 +11,14 @@ import jsonschema
 import pytest
 
 from integration_tests.emulator import Emulator
-from integration_tests.harness import STREAMS, charge_total, charge_total_by_month, discover_catalog, run_connector
+from integration_tests.harness import (
+    STREAMS,
+    charge_total,
+    charge_total_by_month,
+    discover_catalog,
+    record_key,
+    run_connector,
+)
 
 CENT = Decimal("0.01")
 HOURLY_DAYS = 2
@@ -93,7 +100,7 @@ def test_ids_unique_records_valid_and_references_resolve(first_sync) -> None:
     schemas = {s["name"]: s["json_schema"] for s in catalog["streams"]}
     for stream in STREAMS:
         records = run.records(stream)
-        ids = [r["id"] for r in records]
+        ids = [record_key(r) for r in records]
         assert len(ids) == len(set(ids)), stream
         validator = jsonschema.Draft7Validator(schemas[stream])
         for record in records:
@@ -160,7 +167,7 @@ def test_mixed_confluent_and_datadog_config_syncs_both_with_their_truths(
     assert run.returncode == 0, run.stderr[-3000:]
     usage = run.records("usage")
     for stream in STREAMS:
-        ids = [r["id"] for r in run.records(stream)]
+        ids = [record_key(r) for r in run.records(stream)]
         assert len(ids) == len(set(ids)), stream
     assert {r["provider"] for r in run.records("workspaces")} == {"confluent"}
     organizations = {r["id"] for r in run.records("organizations")}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from integration_tests.emulator import Emulator
-from integration_tests.harness import STREAMS, charge_total, console_script, dedup_by_id
+from integration_tests.harness import STREAMS, charge_total, console_script, dedup_by_id, record_key
 from integration_tests.singer_tools import last_json_line, read_jsonl, tool_bin_dirs
 
 CENT = Decimal("0.01")
@@ -77,7 +77,7 @@ def test_target_jsonl_loads_every_cost_line_once(emulator: Emulator, config_file
     for stream in STREAMS:
         records = read_jsonl(out_dir / f"{stream}.jsonl")
         assert records, stream
-        assert len({r["id"] for r in records}) == len(records), stream
+        assert len({record_key(r) for r in records}) == len(records), stream
 
 
 def test_target_echoes_the_final_bookmarks(emulator: Emulator, first_load) -> None:

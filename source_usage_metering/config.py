@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from source_usage_metering.errors import ConfigError
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DEFAULT_NUM_WORKERS = 4  # the name and default of Airbyte's concurrent connectors
+MAX_NUM_WORKERS = 20
 
 
 class AccountBase:
@@ -68,6 +70,7 @@ class UsageMeteringConfig:
     end_date: date | None = None
     lookback_days: int | None = None
     include_remote_data: bool = True
+    num_workers: int = DEFAULT_NUM_WORKERS
 
 
 def parse_config(raw: Mapping[str, Any], *, today: date) -> UsageMeteringConfig:
@@ -98,7 +101,10 @@ def parse_config(raw: Mapping[str, Any], *, today: date) -> UsageMeteringConfig:
     include_remote_data = raw.get("include_remote_data", True)
     if not isinstance(include_remote_data, bool):
         raise ConfigError("include_remote_data", "must be true or false")
-    return UsageMeteringConfig(accounts, start, end, lookback, include_remote_data)
+    workers = raw.get("num_workers", DEFAULT_NUM_WORKERS)
+    if not is_int(workers) or not 1 <= workers <= MAX_NUM_WORKERS:
+        raise ConfigError("num_workers", f"must be a whole number from 1 to {MAX_NUM_WORKERS}")
+    return UsageMeteringConfig(accounts, start, end, lookback, include_remote_data, workers)
 
 
 def _parse_accounts(items: Any) -> tuple[AccountBase, ...]:

@@ -9,6 +9,7 @@ import dataclasses
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from queue import Queue
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -18,10 +19,18 @@ from airbyte_cdk.models import (
     AirbyteStateMessageSerializer,
     ConfiguredAirbyteCatalog,
     ConnectorSpecification,
+    FailureType,
     Status,
+    SyncMode,
 )
 from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+from airbyte_cdk.sources.concurrent_source.concurrent_source_adapter import ConcurrentSourceAdapter
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import InMemoryMessageRepository, MessageRepository
+from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
 from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.clock import utc_now
@@ -33,9 +42,13 @@ from source_usage_metering.spec import connector_specification
 from source_usage_metering.state import read_state_text
 from source_usage_metering.streams import CURSOR_FIELDS, FocusCost, Organizations, Products, Usage, Workspaces
 from source_usage_metering.streams.overlap import OverlapGuard
+from source_usage_metering.streams.sliced import SlicedStream
 from source_usage_metering.streams.spool import CostSpool
 
 CHECK_RETRIES = 1  # a check answers quickly; a sync retries with the full bound
+QUEUE_SIZE = 10_000  # records and messages between the worker pool and the output (bounded memory), as the CDK's
+_logger = logging.getLogger("airbyte")
+_SLICE_LOGGER = DebugSliceLogger()
 # Streams whose records reference the entity streams' records, read first, in this order (focus_cost replays
 # what usage read).
 READ_FIRST = (Usage.name, FocusCost.name)
@@ -47,8 +60,17 @@ def load_config(raw: Mapping[str, Any], now: datetime) -> UsageMeteringConfig:
     return parse_config(raw, today=now.date())
 
 
-class SourceUsageMetering(AbstractSource):
-    """Unified usage and cost of every configured provider account in four streams."""
+class SourceUsageMetering(ConcurrentSourceAdapter):
+    """Unified usage and cost of every configured provider account in five streams.
+
+    A `ConcurrentSourceAdapter`: the CDK reads usage and focus_cost with its worker pool (`num_workers`), the
+    entity streams after them, one at a time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(ConcurrentSource.create(1, 1, _logger, _SLICE_LOGGER, InMemoryMessageRepository()))
+        self._sync: _SyncSetup | None = None
+        self._streams: list[Stream] | None = None
 
     @classmethod
     def read_state(cls, state_path: str) -> list[AirbyteStateMessage]:
@@ -101,18 +123,74 @@ class SourceUsageMetering(AbstractSource):
         catalog: ConfiguredAirbyteCatalog,
         state: list[AirbyteStateMessage] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        """The CDK's read, with the streams whose records name others (usage) read first.
+        """Read the sliced streams (usage, focus_cost) concurrently, then the entity streams.
 
-        Then organizations and products include every org and product this sync's usage records named, so every
-        reference resolves within the sync (a child org first seen in hourly usage, a product only in old rows).
+        usage goes first (focus_cost replays what it read; the entity streams then include every org and product
+        its records named, so references resolve within the sync). The streams are built once per read, so every
+        stream of the sync shares the same provider objects and their caches.
         """
+        parsed = parse_config(config, today=utc_now().date())
         first = {name: position for position, name in enumerate(READ_FIRST)}
         ordered = sorted(catalog.streams, key=lambda configured: first.get(configured.stream.name, len(first)))
-        self._selected = frozenset(configured.stream.name for configured in catalog.streams)
-        yield from super().read(logger, config, dataclasses.replace(catalog, streams=ordered), state)
+        self._sync = _SyncSetup(
+            selected={configured.stream.name: configured.sync_mode for configured in catalog.streams},
+            state_manager=ConnectorStateManager(state=state),
+            repository=self._message_queue_repository(parsed.num_workers, logger),
+        )
+        self._streams = None
+        try:
+            yield from self._read_all(logger, config, dataclasses.replace(catalog, streams=ordered), state)
+        finally:
+            self._sync, self._streams = None, None
+
+    def _read_all(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None,
+    ) -> Iterator[AirbyteMessage]:
+        """The concurrent streams, then the others even when a concurrent one failed; then the failures, together.
+
+        The CDK's `ConcurrentSourceAdapter.read` stops at the first failure, which would hide every account's
+        organizations, products and workspaces behind one account's failing usage.
+        """
+        concurrent = self._select_abstract_streams(config, catalog)
+        names = {stream.name for stream in concurrent}
+        regular = ConfiguredAirbyteCatalog(streams=[s for s in catalog.streams if s.stream.name not in names])
+        failures: list[AirbyteTracedException] = []
+        if concurrent:
+            try:
+                yield from self._concurrent_source.read(concurrent)
+            except AirbyteTracedException as failure:
+                failures.append(failure)
+        if regular.streams:
+            try:
+                yield from AbstractSource.read(self, logger, config, regular, state)
+            except AirbyteTracedException as failure:
+                failures.append(failure)
+        if failures:
+            raise combined(failures)
+
+    def _message_queue_repository(self, num_workers: int, logger: logging.Logger) -> MessageRepository:
+        """The CDK's concurrent source for this read, and the repository whose messages keep the queue's order."""
+        queue: Queue[Any] = Queue(maxsize=QUEUE_SIZE)
+        repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
+        self._concurrent_source = ConcurrentSource.create(
+            num_workers, 1, logger, self._slice_logger, repository, queue=queue
+        )
+        return repository
+
+    @property
+    def message_repository(self) -> MessageRepository:
+        """The read's queue-ordered repository (the CDK's default outside a read)."""
+        sync = getattr(self, "_sync", None)
+        return sync.repository if sync is not None else super().message_repository
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         """focus_cost, organizations, products, usage and workspaces over every configured account."""
+        if getattr(self, "_streams", None) is not None:
+            return self._streams
         now = utc_now()
         try:
             parsed = load_config(config, now)
@@ -120,11 +198,41 @@ class SourceUsageMetering(AbstractSource):
         except UsageMeteringError as error:
             raise error.to_traced() from None
         guard, spool = OverlapGuard(providers), CostSpool()
-        spool.enabled = {Usage.name, FocusCost.name} <= getattr(self, "_selected", frozenset())
-        return [
+        streams: list[Stream] = [
             FocusCost(providers, guard, spool),
             Organizations(providers, guard),
             Products(providers, guard),
             Usage(providers, guard, spool),
             Workspaces(providers, guard),
         ]
+        sync = getattr(self, "_sync", None)
+        if sync is not None:
+            spool.enabled = {Usage.name, FocusCost.name} <= set(sync.selected)
+            for stream in streams:
+                if isinstance(stream, SlicedStream):
+                    incremental = sync.selected.get(stream.name) == SyncMode.incremental
+                    stream.attach(sync.state_manager, sync.repository, incremental=incremental)
+            self._streams = streams
+        return streams
+
+
+def combined(failures: list[AirbyteTracedException]) -> AirbyteTracedException:
+    """One failure for the sync: every message, the most actionable failure type (config before transient)."""
+    if len(failures) == 1:
+        return failures[0]
+    message = " | ".join(failure.message or str(failure) for failure in failures)
+    types = [failure.failure_type for failure in failures]
+    failure_type = next(
+        (kind for kind in (FailureType.config_error, FailureType.transient_error) if kind in types),
+        FailureType.system_error,
+    )
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=failure_type)
+
+
+@dataclasses.dataclass(frozen=True)
+class _SyncSetup:
+    """What one read shares between its streams."""
+
+    selected: Mapping[str, SyncMode]
+    state_manager: ConnectorStateManager
+    repository: MessageRepository

@@ -1,26 +1,45 @@
-"""The streams read in provider slices (usage, focus_cost): planning, per-partition cursors, refusals, failures.
+"""The streams read in provider slices (usage, focus_cost): planning, per-account cursors, refusals, failures.
 
-The cursor of each state partition is the end of its last completed slice (never the largest record's end: a
-current period can end in the future), checkpointed after every slice, never past a point a slice held back.
+They are read by the CDK's concurrent framework (`streams/partitions.py`): one partition per planned slice,
+interleaved across accounts, `num_workers` at a time, each account pacing itself on its own rate-limit budget.
+An account's cursor is the end of its slices completed without a gap from its first planned one (never past a
+slice still in flight or failed), checkpointed as it moves; a slice's refusals are judged in plan order.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from abc import abstractmethod
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.abstract_stream_facade import AbstractStreamFacade
+from airbyte_cdk.sources.streams.concurrent.cursor import CursorField
+from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
+from airbyte_cdk.sources.types import Record
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.providers.base import Partition, SliceProgress, UsageProvider, UsageSlice
-from source_usage_metering.streams.base import UnifiedStream, long_lived_objects_frozen, partition_key
+from source_usage_metering.streams.base import UnifiedStream, as_failure, partition_key
 from source_usage_metering.streams.overlap import OverlapGuard
+from source_usage_metering.streams.partitions import AccountCursor, FailedAccount, SliceGenerator, SlicePartition
 from source_usage_metering.streams.spool import CostSpool
 from source_usage_metering.windows import iso, parse_iso
 
+logger = logging.getLogger("airbyte")
+# usage and focus_cost never read at once: focus_cost replays what usage read (the CDK defers a stream of a
+# blocking group while another of the group is active).
+PROVIDER_READS = "provider-reads"
 
-class SlicedStream(UnifiedStream):
+
+class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
     """A unified stream read slice by slice from each provider's usage plan; subclasses say what a slice yields."""
 
     def __init__(
@@ -29,6 +48,11 @@ class SlicedStream(UnifiedStream):
         super().__init__(providers, guard)
         self.spool = spool or CostSpool()
         self._held_at: dict[str, str] = {}
+        self._lock = threading.RLock()
+        self._unsettled: dict[int, deque[SlicePartition]] = {}  # id(provider) -> its partitions in plan order
+        self._finished: set[int] = set()
+        self._cursor: AccountCursor | None = None
+        self._message_repository: MessageRepository | None = None
 
     def wants(self, usage_slice: UsageSlice) -> bool:
         """Whether this stream reads a planned slice."""
@@ -38,56 +62,128 @@ class SlicedStream(UnifiedStream):
     def slice_records(
         self, provider: UsageProvider, usage_slice: UsageSlice, progress: SliceProgress
     ) -> Iterator[Mapping[str, Any]]:
-        """The records of one slice; `progress` tells how far the cursor may move once they are all read."""
+        """The records of one slice (in a worker thread); `progress` tells how far the cursor may move."""
 
-    def stream_slices(
-        self,
-        *,
-        sync_mode: SyncMode,
-        cursor_field: list[str] | None = None,
-        stream_state: Mapping[str, Any] | None = None,
-    ) -> Iterator[Mapping[str, Any]]:
-        """Each account's slices, oldest first; accounts one after another (all planned first, for estimates)."""
-        with long_lived_objects_frozen():
-            yield from self._slices(sync_mode == SyncMode.incremental)
+    def attach(
+        self, state_manager: ConnectorStateManager, message_repository: MessageRepository, *, incremental: bool
+    ) -> None:
+        """Take the sync's saved state (ignored in a full refresh) and the queue-ordered message repository."""
+        self.state = state_manager.get_stream_state(self.name, None) if incremental else {}
+        self._message_repository = message_repository
+        self._cursor = AccountCursor(self, state_manager, message_repository)
 
-    def _slices(self, incremental: bool) -> Iterator[Mapping[str, Any]]:
-        plans: list[tuple[int, list[UsageSlice]]] = []
-        for position, provider in enumerate(self._providers):
+    def get_underlying_stream(self) -> DefaultStream:
+        """This stream in the CDK's concurrent framework (`attach` first)."""
+        if self._cursor is None:
+            raise RuntimeError(f"stream {self.name} read before attach()")
+        return DefaultStream(
+            partition_generator=SliceGenerator(self),
+            name=self.name,
+            json_schema=self.get_json_schema,
+            primary_key=[str(self.primary_key)],
+            cursor_field=CursorField(str(self.cursor_field)),
+            logger=logger,
+            cursor=self._cursor,
+            block_simultaneous_read=PROVIDER_READS,
+        )
+
+    def plan_partitions(self) -> list[list[Any]]:
+        """Every account's partitions in plan order (an account that fails to plan: one partition reporting it)."""
+        per_account: list[list[Any]] = []
+        for provider in self._providers:
             try:
                 self.claim_partition(provider)
-                planned = provider.plan_usage(_Cursors(self, incremental))
-                plans.append((position, [usage_slice for usage_slice in planned if self.wants(usage_slice)]))
+                planned = [s for s in provider.plan_usage(_Cursors(self)) if self.wants(s)]
             except Exception as error:
                 self.account_failed(provider, error)
+                per_account.append([FailedAccount(self, provider, error)])
+                continue
+            partitions = [SlicePartition(self, provider, usage_slice) for usage_slice in planned]
+            self._unsettled[id(provider)] = deque(partitions)
+            per_account.append(partitions)
         self.forget_removed_accounts()
-        self.progress.slices_planned = sum(len(planned) for _, planned in plans)
-        for position, planned in plans:
-            provider = self._providers[position]
-            for usage_slice in planned:
-                if self.is_failed(provider):
-                    break
-                yield {
-                    "account": position,
-                    "partition": usage_slice.partition,
-                    "start": iso(usage_slice.start),
-                    "end": iso(usage_slice.end),
-                    "cursor_after": iso(usage_slice.cursor_after),
-                    "params": usage_slice.params,
-                    "measures_only": usage_slice.measures_only,
-                }
-            # The generator resumes here only once the account's last slice was read.
-            self.finish_account(provider)
-        self.finish()
+        self.progress.slices_planned = sum(len(parts) for parts in per_account)
+        return per_account
 
-    def finish_account(self, provider: UsageProvider) -> None:
-        """After the account's last slice: fail it now if its refusals say so."""
+    def read_partition(self, partition: SlicePartition) -> Iterator[Record]:
+        """A slice's records, in a worker thread; an account's failure is reported once, its later slices skipped."""
+        provider = partition.provider
         if self.is_failed(provider):
             return
+        records = self.slice_records(provider, partition.usage_slice, partition.progress)
+        count, name = 0, self.name
+        try:
+            for record in records:
+                count += 1
+                yield Record(record, name)
+        except Exception as error:  # the account fails; the other accounts are read on
+            with self._lock:
+                self.account_failed(provider, error)
+            raise self.reportable(error, provider) from None
+        partition.count = count
+        partition.completed = True
+
+    def reportable(self, error: Exception, provider: UsageProvider) -> AirbyteTracedException:
+        """An account's failure as the stream reports it: our message, naming account, endpoint and cause.
+
+        The message is also the internal message, secrets masked: the CDK prints this exception's repr at the end.
+        """
+        failure = as_failure(error, provider.label)
+        message = filter_secrets(getattr(failure, "message", None) or str(failure))
+        failure_type = getattr(failure, "failure_type", None) or FailureType.system_error
+        return AirbyteTracedException(message=message, internal_message=message, failure_type=failure_type)
+
+    def summarize(self) -> None:
+        """Once the stream is done: one log line for it."""
+        self.progress.log_summary()
+
+    def settle_closed(self, partition: Any) -> tuple[bool, Exception | None]:
+        """A partition was read: settle its account's slices that are now contiguous, in plan order.
+
+        Returns:
+            Whether a cursor moved, and the failure to report when the account's last slice settled with
+            refusals that fail it.
+        """
+        if not isinstance(partition, SlicePartition):
+            return False, None
+        partition.closed = True
+        provider = partition.provider
+        queue = self._unsettled.get(id(provider))
+        moved = False
+        while queue and queue[0].closed:
+            head = queue.popleft()
+            if not head.completed:
+                queue.clear()  # nothing after a gap (a failed or skipped slice) moves the cursor in this sync
+                self._finished.add(id(provider))
+                return moved, None
+            moved |= self._settle(head)
+        if queue is not None and not queue and id(provider) not in self._finished and not self.is_failed(provider):
+            self._finished.add(id(provider))
+            return moved, self._finish_account(provider)
+        return moved, None
+
+    def _settle(self, partition: SlicePartition) -> bool:
+        provider, usage_slice, progress = partition.provider, partition.usage_slice, partition.progress
+        provider.settle(progress)
+        self.slice_done(usage_slice, progress, completed=True)
+        window = f"{iso(usage_slice.start)[:16]}..{iso(usage_slice.end)[:16]}"
+        self.progress.slice_done(provider.label, window, getattr(partition, "count", 0))
+        estimate = self.progress.estimate()
+        if estimate is not None and self._message_repository is not None:
+            self._message_repository.emit_message(estimate)
+        if progress.deferred:
+            return False
+        self.set_cursor_value(usage_slice.partition, self.bounded(usage_slice.partition, progress))
+        return True
+
+    def _finish_account(self, provider: UsageProvider) -> Exception | None:
+        """After the account's last slice settled: its refusals may fail it now."""
         try:
             provider.finish_usage(self.name)
-        except Exception as error:  # an account's failure is reported after every account was read
+        except Exception as error:
             self.account_failed(provider, error)
+            return self.reportable(error, provider)
+        return None
 
     def bounded(self, partition: Partition, progress: SliceProgress) -> str:
         """The cursor a completed slice allows, never past a point an earlier slice of the partition held back."""
@@ -97,6 +193,19 @@ class SlicedStream(UnifiedStream):
             self._held_at[key] = min(self._held_at.get(key, value), value)
         return min(value, self._held_at.get(key, value))
 
+    def slice_done(self, usage_slice: UsageSlice, progress: SliceProgress, completed: bool) -> None:
+        """A hook once a slice settled (in plan order)."""
+
+    def stream_slices(
+        self,
+        *,
+        sync_mode: SyncMode,
+        cursor_field: list[str] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterator[Mapping[str, Any]]:
+        """Not used: the CDK's concurrent framework reads the partitions of `SliceGenerator`."""
+        return iter(())
+
     def read_records(
         self,
         sync_mode: SyncMode,
@@ -104,43 +213,18 @@ class SlicedStream(UnifiedStream):
         stream_slice: Mapping[str, Any] | None = None,
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
-        """Every record of one slice; the partition's cursor moves only once the slice is complete."""
-        if not stream_slice:
-            return
-        provider = self._providers[stream_slice["account"]]
-        usage_slice = UsageSlice(
-            partition=stream_slice["partition"],
-            start=parse_iso(stream_slice["start"]),
-            end=parse_iso(stream_slice["end"]),
-            cursor_after=parse_iso(stream_slice["cursor_after"]),
-            params=dict(stream_slice.get("params") or {}),
-            measures_only=bool(stream_slice.get("measures_only")),
-        )
-        window = f"{stream_slice['start'][:16]}..{stream_slice['end'][:16]}"
-        progress = SliceProgress(usage_slice.cursor_after, reader=self.name)
-        records = self.slice_records(provider, usage_slice, progress)
-        completed = yield from self.guarded(provider, records, window)
-        provider.settle(progress)
-        self.slice_done(usage_slice, progress, completed)
-        if completed and not progress.deferred:
-            self.set_cursor_value(usage_slice.partition, self.bounded(usage_slice.partition, progress))
-        estimate = self.progress.estimate()
-        if estimate is not None:
-            yield estimate
-
-    def slice_done(self, usage_slice: UsageSlice, progress: SliceProgress, completed: bool) -> None:
-        """A hook once a slice's records were all passed on (or an error stopped them)."""
+        """Not used: records come from `read_partition`, in the CDK's worker pool."""
+        return iter(())
 
 
 class _Cursors:
     """A sliced stream's saved cursors as providers read them (`providers.base.CursorLookup`)."""
 
-    def __init__(self, stream: SlicedStream, incremental: bool) -> None:
+    def __init__(self, stream: SlicedStream) -> None:
         self._stream = stream
-        self._incremental = incremental
 
     def __call__(self, partition: Partition) -> datetime | None:
-        value = self._stream.cursor_value(partition) if self._incremental else None
+        value = self._stream.cursor_value(partition)
         return parse_iso(value) if value else None
 
     def pull_back(self, partition: Partition, moment: datetime) -> None:

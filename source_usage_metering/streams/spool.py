@@ -9,6 +9,7 @@ of asking the provider again. Memory stays bounded (one slice's offsets); the fi
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,10 +23,9 @@ from source_usage_metering.streams.base import partition_key
 
 @dataclass(frozen=True)
 class SpooledSlice:
-    """Where one slice's cost records lie in the spool, and how the slice ended."""
+    """Where one slice's cost records lie in the spool (chunks of lines), and how the slice ended."""
 
-    offset: int
-    length: int
+    chunks: tuple[tuple[int, int], ...]  # (offset, length) of each chunk, in order
     completed: bool
     cursor_after: datetime
     held: bool
@@ -38,11 +38,19 @@ def slice_key(usage_slice: UsageSlice) -> str:
 
 
 class CostSpool:
-    """Cost records per slice, written by `usage` and replayed by `focus_cost` (only when both are selected)."""
+    """Cost records per slice, written by `usage` and replayed by `focus_cost` (only when both are selected).
+
+    Slices are read concurrently: each buffers up to `CHUNK_BYTES` of lines and appends them to the file as one
+    chunk under a lock, so a slice's records are a list of chunks and memory stays a chunk per slice in flight.
+    """
+
+    CHUNK_BYTES = 1 << 20
 
     def __init__(self) -> None:
         self.enabled = False
         self._file: IO[bytes] | None = None
+        self._lock = threading.Lock()
+        self._written: dict[str, tuple[tuple[int, int], ...]] = {}
         self._slices: dict[str, SpooledSlice] = {}
         self._failures: dict[str, Exception] = {}
 
@@ -51,26 +59,31 @@ class CostSpool:
         if not self.enabled or usage_slice.measures_only:
             yield from records
             return
-        file = self._open()
-        file.seek(0, 2)
-        start = file.tell()
-        self._slices.pop(slice_key(usage_slice), None)
-        self._pending = (slice_key(usage_slice), start)
+        chunks: list[tuple[int, int]] = []
+        buffer: list[bytes] = []
+        size = 0
         for record in records:
             if record.get("charges"):
-                file.write(orjson.dumps({k: v for k, v in record.items() if k != "remote_data"}) + b"\n")
+                line = orjson.dumps({k: v for k, v in record.items() if k != "remote_data"}) + b"\n"
+                buffer.append(line)
+                size += len(line)
+                if size >= self.CHUNK_BYTES:
+                    chunks.append(self._append(b"".join(buffer)))
+                    buffer, size = [], 0
             yield record
+        if buffer:
+            chunks.append(self._append(b"".join(buffer)))
+        self._written[slice_key(usage_slice)] = tuple(chunks)
 
     def close_slice(self, usage_slice: UsageSlice, progress: SliceProgress, completed: bool) -> None:
-        """Remember how a recorded slice ended (its records were all passed on, or an error stopped them)."""
-        if not self.enabled or usage_slice.measures_only or self._file is None:
+        """Remember how a recorded slice settled (its records were all written, or an error stopped them)."""
+        if not self.enabled or usage_slice.measures_only:
             return
-        key, start = self._pending
-        self._file.seek(0, 2)
-        length = self._file.tell() - start
-        self._slices[key] = SpooledSlice(
-            start, length, completed, progress.cursor_after, progress.held, progress.deferred
-        )
+        chunks = self._written.pop(slice_key(usage_slice), None)
+        if chunks is None:
+            return
+        outcome = SpooledSlice(chunks, completed, progress.cursor_after, progress.held, progress.deferred)
+        self._slices[slice_key(usage_slice)] = outcome
 
     def account_failed(self, label: str, failure: Exception) -> None:
         """Remember an account's failure, so the replaying stream reports it too."""
@@ -82,24 +95,26 @@ class CostSpool:
         return self._failures.get(label)
 
     def replay(self, usage_slice: UsageSlice) -> tuple[SpooledSlice, Iterator[dict[str, Any]]] | None:
-        """The slice's outcome and its cost records, or None when `usage` did not read it in this sync."""
+        """The slice's outcome and its cost records, or None when `usage` did not settle it in this sync."""
         spooled = self._slices.get(slice_key(usage_slice))
-        if spooled is None or self._file is None:
-            return None
-        return spooled, self._read(spooled)
+        return None if spooled is None else (spooled, self._read(spooled))
+
+    def _append(self, data: bytes) -> tuple[int, int]:
+        with self._lock:
+            if self._file is None:
+                # Lives for the whole sync; anonymous, so the OS removes it when the process ends.
+                self._file = tempfile.TemporaryFile(prefix="usage-metering-cost-spool-")  # noqa: SIM115
+            self._file.seek(0, 2)
+            offset = self._file.tell()
+            self._file.write(data)
+            return offset, len(data)
 
     def _read(self, spooled: SpooledSlice) -> Iterator[dict[str, Any]]:
-        """The slice's records, a line at a time (a large slice is never held whole)."""
-        file, position, end = self._file, spooled.offset, spooled.offset + spooled.length
-        assert file is not None  # replay() returns only with a file
-        while position < end:
-            file.seek(position)
-            line = file.readline()
-            position += len(line)
-            yield orjson.loads(line)
-
-    def _open(self) -> IO[bytes]:
-        if self._file is None:
-            # Lives for the whole sync; anonymous, so the OS removes it when the process ends.
-            self._file = tempfile.TemporaryFile(prefix="usage-metering-cost-spool-")  # noqa: SIM115
-        return self._file
+        """The slice's records, a chunk at a time (a large slice is never held whole)."""
+        for offset, length in spooled.chunks:
+            with self._lock:
+                assert self._file is not None  # replay() reads only when something was written
+                self._file.seek(offset)
+                data = self._file.read(length)
+            for line in data.splitlines():
+                yield orjson.loads(line)

@@ -55,7 +55,7 @@ def test_given_confluent_tokens_a_b_a_then_paging_stops_at_the_repeat_naming_the
     mock_cycling_costs(http, "2026-09-01", {None: "TOK-A", "TOK-A": "TOK-B", "TOK-B": "TOK-A"})
     config = ConfigBuilder().with_confluent().with_(start_date="2026-08-25", end_date="2026-09-01").build()
     output = read_source(config, "usage", expecting_exception=True)
-    [error] = [m.trace.error.message for m in output.errors if m.trace.error.message.startswith("Stream usage")]
+    [error] = [m.trace.error.message for m in output.errors if m.trace.error.message.startswith("accounts[0]")]
     assert "accounts[0] (confluent: acme): GET /billing/v1/costs: provider error: " in error
     assert "repeated a page token after 3 pages" in error
     assert len(window_requests(http, COSTS, "start_date", "2026-09-01")) == 3
@@ -83,7 +83,7 @@ def test_given_datadog_hourly_tokens_a_b_a_then_paging_stops_at_the_repeat_namin
     http.get(HOURLY, json=hourly)
     config = ConfigBuilder().with_account(datadog_account()).with_(start_date="2026-11-20", end_date="2026-11-20")
     output = read_source(config.build(), "usage", expecting_exception=True)
-    [error] = [m.trace.error.message for m in output.errors if m.trace.error.message.startswith("Stream usage")]
+    [error] = [m.trace.error.message for m in output.errors if m.trace.error.message.startswith("accounts[0]")]
     assert "accounts[0] (datadog: acme-dd): GET /api/v2/usage/hourly_usage: provider error: " in error
     assert "repeated a page token after 3 pages" in error
     first_window = window_requests(http, HOURLY, "filter[timestamp][start]", "2026-11-20t00")
@@ -98,7 +98,7 @@ def test_given_fresh_tokens_forever_then_paging_stops_at_the_endpoint_cap(
     mock_org_api(http)
     mock_cycling_costs(http, "2026-09-01", {None: "T0", **{f"T{i}": f"T{i + 1}" for i in range(50)}})
     output = read_source(ConfigBuilder().with_confluent().build(), "usage", expecting_exception=True)
-    [error] = [m.trace.error.message for m in output.errors if m.trace.error.message.startswith("Stream usage")]
+    [error] = [m.trace.error.message for m in output.errors if m.trace.error.message.startswith("accounts[0]")]
     assert "GET /billing/v1/costs: provider error: the window took more than 5 pages" in error
     assert len(window_requests(http, COSTS, "start_date", "2026-09-01")) == 5
 
