@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from integration_tests.emulator import Emulator, Faults, Scenario
-from integration_tests.harness import Run, console_script, discover_catalog, parse_messages, run_connector
+from integration_tests.harness import Run, console_script, discover_catalog, parse_messages, record_key, run_connector
 
 # Small but busy: two providers, about 20 requests and 6k records per full read of the last 10 days.
 SCENARIO = Scenario(months=1, seed=7, datadog_child_orgs=1, product_families=2, environments=2, resources_per_env=2)
@@ -65,7 +65,7 @@ def dataset(runs: Iterable[Run]) -> dict[Key, dict[str, Any]]:
     for run in runs:
         for message in run.of_type("RECORD"):
             record = message["record"]
-            records[(record["stream"], record["data"]["id"])] = record["data"]
+            records[(record["stream"], record_key(record["data"]))] = record["data"]
     return records
 
 

@@ -176,8 +176,8 @@ class HangOutcome:
 
     def failure(self) -> str:
         """The usage stream's error message, from the account on (empty when the read completed)."""
-        errors = [e["message"] for e in self.run.errors() if e["message"].startswith("Stream usage")]
-        return errors[0].split(": ", 2)[-1] if errors else ""
+        errors = [e["message"] for e in self.run.errors() if e["message"].startswith("accounts[")]
+        return errors[0] if errors else ""
 
     def row(self) -> str:
         """The markdown table row."""
@@ -206,7 +206,8 @@ class HangLab:
         self.proxy = proxy
         self.tmp = tmp
         self._outcomes: dict[str, HangOutcome] = {}
-        self.config = proxied(emulator.connector_config(start_date=START), proxy)
+        # One request at a time: each hang is injected on a given request and the next one must meet it.
+        self.config = {**proxied(emulator.connector_config(start_date=START), proxy), "num_workers": 1}
         found = run_connector(["discover"], tmp, config=self.config, env=ENV)
         catalog = configured_catalog(found.of_type("CATALOG")[0]["catalog"])
         self.catalog = {"streams": [s for s in catalog["streams"] if s["stream"]["name"] == "usage"]}

@@ -134,7 +134,7 @@ def record_key(record: dict[str, Any]) -> str:
 
 def dedup_by_id(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Append + dedup as a destination does it: the last record of an id wins."""
-    return {record["id"]: record for record in records}
+    return {record_key(record): record for record in records}
 
 
 def charge_total(records: Iterable[dict[str, Any]]) -> Decimal:

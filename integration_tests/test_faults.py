@@ -46,7 +46,9 @@ def test_given_fault_then_deduplicated_output_equals_fault_free(lab: FaultLab, n
     if faults.rate_limit < Faults().rate_limit:
         assert stats["requests"] > faults.rate_limit  # the budget really ran out
         assert "pacing waits" in outcome.response
-        assert stats["status_counts"].get("429", 0) == 0  # paced on the headers: no storm of 429s
+        # Paced on the headers: no storm of 429s. Requests in flight before the first answer tells the budget
+        # may draw a few (issue 16 allows 2 per account, each honoured: nothing is lost, checked above).
+        assert stats["status_counts"].get("429", 0) <= 2 * len(lab.config["accounts"])
 
 
 def test_kills_at_any_moment_then_resume_from_last_state_delivers_the_full_dataset(lab: FaultLab) -> None:
@@ -84,7 +86,9 @@ def test_given_late_revised_cost_then_next_incremental_sync_delivers_it_under_th
     before, after = dataset([first]), dataset([first, second])
     revised = {key for key in before if before[key] != after[key]}
     assert revised, "the revision reached no record"
-    assert after.keys() == before.keys()  # same ids, nothing new, nothing dropped
+    # Same ids, nothing dropped; focus_cost may gain a row where a revised line reaches another pricing tier.
+    assert {k for k in after if k[0] != "focus_cost"} == {k for k in before if k[0] != "focus_cost"}
+    assert set(before) <= set(after)
     confluent = [data for (stream, _), data in after.items() if stream == "usage" and data["provider"] == "confluent"]
     delivered = sum(Decimal(str(c["amount"])) for r in confluent for c in r["charges"] if c.get("amount") is not None)
     assert abs(delivered - Decimal(str(truth["total"]))) < Decimal("0.01")

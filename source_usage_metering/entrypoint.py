@@ -103,7 +103,9 @@ def launch(source: Any, args: list[str]) -> None:
             print(f"{mask(error.as_message_line())}\n", end="", flush=True)
             sys.exit(1)
     except DownstreamClosed:
-        sys.exit(EXIT_PIPE_CLOSED)
+        # Leave at once: the read's worker threads may be blocked on output nobody reads any more (no join).
+        sys.stderr.flush()
+        os._exit(EXIT_PIPE_CLOSED)
 
 
 def refuse_unreadable_inputs(source: Any, parsed_args: Any) -> None:

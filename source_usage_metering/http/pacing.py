@@ -49,6 +49,7 @@ class HeaderWindowPolicy(AbstractCallRatePolicy):
         self._clock = clock or time.time
         self._remaining: int | None = None
         self._reset_at: float | None = None
+        self._in_flight = 0  # calls spent whose answer has not come back (concurrent requests of the account)
         self._lock = threading.Lock()
 
     def matches(self, request: Any) -> bool:
@@ -60,8 +61,9 @@ class HeaderWindowPolicy(AbstractCallRatePolicy):
         with self._lock:
             now = self._clock()
             if self._reset_at is not None and now >= self._reset_at:
-                self._remaining, self._reset_at = None, None
+                self._remaining, self._reset_at, self._in_flight = None, None, 0
             if self._remaining is None or self._reset_at is None:
+                self._in_flight += weight
                 return
             if self._remaining < weight:
                 wait = self._reset_at - now
@@ -73,12 +75,18 @@ class HeaderWindowPolicy(AbstractCallRatePolicy):
                     time_to_wait=timedelta(seconds=wait),
                 )
             self._remaining -= weight
+            self._in_flight += weight
+
+    def answered(self) -> None:
+        """One call spent from this window has its answer."""
+        with self._lock:
+            self._in_flight = max(self._in_flight - 1, 0)
 
     def update(self, available_calls: int | None, call_reset_ts: datetime | None) -> None:
-        """Take the provider's word for the calls left and the reset time."""
+        """Take the provider's word for the calls left (less the calls still in flight, which will spend them)."""
         with self._lock:
             if available_calls is not None:
-                self._remaining = available_calls
+                self._remaining = max(available_calls - self._in_flight, 0)
             if call_reset_ts is not None:
                 self._reset_at = call_reset_ts.timestamp()
 
@@ -102,6 +110,7 @@ class RateLimitHeaderBudget(HttpAPIBudget):
         self._sleep = sleep
         self._buckets: dict[str, HeaderWindowPolicy] = {ACCOUNT_BUCKET: HeaderWindowPolicy(ACCOUNT_BUCKET, clock)}
         self._bucket_of_path: dict[str, str] = {}
+        self._spent_from: dict[int, HeaderWindowPolicy] = {}  # id(request) -> the window its call was spent from
 
     def acquire_call(self, request: Any, block: bool = True, timeout: float | None = None) -> None:
         """Spend a call, waiting for the window to reset if needed (at most 600 s; see `acquire_within`)."""
@@ -118,6 +127,7 @@ class RateLimitHeaderBudget(HttpAPIBudget):
         for _ in range(ACQUIRE_ROUNDS):
             try:
                 policy.try_acquire(request, weight=1)
+                self._spent_from[id(request)] = policy
                 return
             except CallRateLimitHit as hit:
                 waits.sleep(hit.time_to_wait.total_seconds(), f"pacing: the rate-limit window ({hit.rate}) is spent")
@@ -130,6 +140,9 @@ class RateLimitHeaderBudget(HttpAPIBudget):
 
     def update_from_response(self, request: Any, response: Any) -> None:
         """Learn the calls left and the reset time of the window that answered."""
+        spent_from = self._spent_from.pop(id(request), None)
+        if spent_from is not None:
+            spent_from.answered()
         if not isinstance(response, requests.Response):
             return
         bucket = response.headers.get(NAME_HEADER) or ACCOUNT_BUCKET

@@ -258,7 +258,15 @@ def main() -> None:
     with claim_stdout() as out:
         log_to_stderr()
         code = run_tap(sys.argv[1:], out)
+    if code == EXIT_PIPE_CLOSED:
+        exit_now(code)
     sys.exit(code)
+
+
+def exit_now(code: int) -> None:
+    """Leave at once: the read's worker threads may be blocked on output nobody reads any more (no join)."""
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
