@@ -25,11 +25,15 @@ NOW = datetime(2026, 11, 20, 6, 30, tzinfo=timezone.utc)
 ENV = pinned_env(NOW)
 
 
-def fixed_config(emu: Emulator) -> dict:
-    """Two Confluent orgs and the Datadog parent, from 12 days before the pinned today."""
+def fixed_config(emu: Emulator, num_workers: int = 1) -> dict:
+    """Two Confluent orgs and the Datadog parent, from 12 days before the pinned today.
+
+    One worker by default: its emission order is fixed, so ids and STATE lines can be compared in order.
+    """
     creds = emu.credentials
     accounts = [creds["confluent_org_a"], creds["confluent_org_b"], creds["datadog_parent"]]
-    return emu.connector_config(accounts=accounts, start_date=(TODAY - timedelta(days=12)).isoformat())
+    config = emu.connector_config(accounts=accounts, start_date=(TODAY - timedelta(days=12)).isoformat())
+    return {**config, "num_workers": num_workers}
 
 
 def message_lines(run: Run, kind: str) -> list[str]:
@@ -53,16 +57,45 @@ def record_id(record: dict) -> str:
 
 
 def read_summary(run: Run) -> dict[str, str]:
-    """Ids in emission order (hourly ones as a count and digest), STATE lines, a digest of every record's data."""
+    """Ids in emission order (hourly ones as a count and digest), STATE lines, digests of every record's data.
+
+    `records.sha256` holds the digest in emission order, then the order-free one (records sorted) that a read with
+    any number of workers must match.
+    """
     ids = [f"{m['record']['stream']}\t{record_id(m['record'])}" for m in run.of_type("RECORD")]
     hourly = [i for i in ids if "|hourly|" in i]
     listed = [i for i in ids if "|hourly|" not in i]
-    data = [json.dumps([m["record"]["stream"], m["record"]["data"]], sort_keys=True) for m in run.of_type("RECORD")]
+    records = [m["record"] for m in run.of_type("RECORD")]
+    data = [without_port(json.dumps([r["stream"], r["data"]], sort_keys=True)) for r in records]
     return {
         "ids.txt": "\n".join([*listed, f"hourly ids: {len(hourly)} sha256 {digest(hourly)}"]) + "\n",
         "states.jsonl": without_port("\n".join(message_lines(run, "STATE"))) + "\n",
-        "records.sha256": f"{len(data)} records sha256 {digest([without_port(d) for d in data])}\n",
+        "records.sha256": f"{len(data)} records sha256 {digest(data)}\n"
+        + f"{len(data)} records sorted sha256 {digest(sorted(data))}\n",
     }
+
+
+def final_states(states_jsonl: str) -> dict[str, dict]:
+    """The last STATE of each stream in a `states.jsonl` text: what the next sync starts from."""
+    finals = {}
+    for line in states_jsonl.splitlines():
+        stream = json.loads(line)["state"]["stream"]
+        finals[stream["stream_descriptor"]["name"]] = stream["stream_state"]
+    return finals
+
+
+def concurrent_reads(num_workers: int) -> list[dict[str, str]]:
+    """The two pinned reads' summaries with `num_workers` workers (same emulator and config as `produce`)."""
+    with tempfile.TemporaryDirectory() as tmp, Emulator(Scenario(months=2, seed=7), today=TODAY) as emu:
+        work = Path(tmp)
+        config = fixed_config(emu, num_workers)
+        discover = run_connector(["discover"], work, config=config, env=ENV)
+        catalog = configured_catalog(discover.of_type("CATALOG")[0]["catalog"])
+        first = run_connector(["read"], work, config=config, catalog=catalog, env=ENV)
+        assert first.returncode == 0, first.stderr[-3000:]
+        second = run_connector(["read"], work, config=config, catalog=catalog, state=first.last_states(), env=ENV)
+        assert second.returncode == 0, second.stderr[-3000:]
+        return [read_summary(first), read_summary(second)]
 
 
 def produce() -> dict[str, str]:

@@ -73,9 +73,10 @@ class UnifiedStream(Stream, CheckpointMixin):
         """Every partition's cursor; a removed account's only until `forget_removed_accounts` proves it removed.
 
         The CDK reads this after every record; it is rebuilt only after a cursor moved (never mutated in place).
+        Entries are ordered by partition, so a STATE does not depend on which concurrent slice finished first.
         """
         if self._state_view is None:
-            self._state_view = {"states": list(self._states.values())}
+            self._state_view = {"states": [self._states[key] for key in sorted(self._states)]}
         return self._state_view
 
     @state.setter
