@@ -6,6 +6,7 @@ The scenarios live in `fault_report.py`, which also prints the published table (
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from integration_tests.fault_report import FAULTS, KILLS, SCENARIO, FaultLab, Ou
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultLab]:
-    with Emulator(scenario=SCENARIO) as emulator:
+def lab(today: date, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultLab]:
+    with Emulator(scenario=SCENARIO, today=today) as emulator:
         yield FaultLab(emulator, tmp_path_factory.mktemp("faults"))
 
 
@@ -73,8 +74,10 @@ def test_given_one_account_with_bad_credentials_then_the_other_is_read_and_check
     assert [p["provider"] for p in partitions] == ["confluent"]
 
 
-def test_given_late_revised_cost_then_next_incremental_sync_delivers_it_under_the_same_ids(tmp_path: Path) -> None:
-    with Emulator(scenario=SCENARIO) as emulator:
+def test_given_late_revised_cost_then_next_incremental_sync_delivers_it_under_the_same_ids(
+    today: date, tmp_path: Path
+) -> None:
+    with Emulator(scenario=SCENARIO, today=today) as emulator:
         lab = FaultLab(emulator, tmp_path)
         first = lab.read()
         emulator.revise(days=2, factor=1.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ CANARY_APP_KEY = "canaryappkey0f3e9d2c7b1a6958473625140abc"
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(scenario=Scenario(months=1, seed=11, datadog_child_orgs=1, product_families=2)) as emu:
+def emulator(today: date) -> Iterator[Emulator]:
+    with Emulator(scenario=Scenario(months=1, seed=11, datadog_child_orgs=1, product_families=2), today=today) as emu:
         yield emu
 
 

@@ -343,6 +343,7 @@ def test_given_admin_endpoints_then_truth_faults_and_stats_are_reachable(clean_f
 def test_given_the_cli_when_started_then_prints_base_url_writes_config_and_exits_on_sigterm(tmp_path: Path) -> None:
     config_path = tmp_path / "config.json"
     command = [sys.executable, "-m", "integration_tests.emulator", "--config-out", str(config_path), "--months", "1"]
+    command += ["--today", TODAY.isoformat()]
     process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     try:
         line = json.loads(process.stdout.readline())

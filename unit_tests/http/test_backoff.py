@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -12,6 +11,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.errors import ProviderError
+from source_usage_metering.http import backoff
 from source_usage_metering.http.backoff import CDK_ADDED_SECONDS, ProviderBackoff, exponential_wait_seconds
 from source_usage_metering.http.error_mapping import MAX_RETRIES, MAX_RETRY_SECONDS
 from unit_tests.http.fakes import BASE, ItemsEndpoint
@@ -44,8 +44,19 @@ def test_given_429_with_only_relative_reset_then_wait_is_the_reset_seconds() -> 
     assert 12 <= wait + CDK_ADDED_SECONDS <= 13
 
 
-def test_given_429_with_http_date_retry_after_then_wait_until_that_moment() -> None:
-    moment = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+class FrozenTime:
+    """`time` as the backoff module sees it, stopped at one instant."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def time(self) -> float:
+        return self.moment.timestamp()
+
+
+def test_given_429_with_http_date_retry_after_then_wait_until_that_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backoff, "time", FrozenTime(datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)))
+    moment = "Tue, 24 Nov 2026 10:30:30 GMT"  # 30 seconds later
     wait = ProviderBackoff(random.Random(1)).backoff_time(answer(429, {"Retry-After": moment}), 1)
     assert 27 <= wait + CDK_ADDED_SECONDS <= 32
 

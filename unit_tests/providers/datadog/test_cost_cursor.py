@@ -6,9 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from source_usage_metering import source
 from source_usage_metering.providers.datadog import transform
-from unit_tests.conftest import ConfigBuilder, payload
+from unit_tests.conftest import ConfigBuilder, payload, pin_clock
 from unit_tests.datadog_api import PARENT, datadog_account, mock_datadog
 from unit_tests.read_helpers import final_state, read_source, records_of
 
@@ -17,7 +16,7 @@ NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)  # October became fina
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(source, "utc_now", lambda: NOW)
+    pin_clock(monkeypatch, NOW)
 
 
 def cost_cursor(output) -> str | None:

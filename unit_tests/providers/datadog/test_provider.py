@@ -7,9 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from source_usage_metering import source
 from source_usage_metering.source import SourceUsageMetering
-from unit_tests.conftest import ConfigBuilder, payload
+from unit_tests.conftest import ConfigBuilder, payload, pin_clock
 from unit_tests.datadog_api import CHILD, DATADOG_APP_KEY, HOURLY, PARENT, datadog_account, mock_datadog
 from unit_tests.read_helpers import assert_valid, final_state, read_source, records_of
 
@@ -20,7 +19,7 @@ USAGE_HOURS = ("2026-11-20T00", "2026-11-20T10")  # a day slice and the catalogu
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(source, "utc_now", lambda: NOW)
+    pin_clock(monkeypatch, NOW)
 
 
 def config(**account: object) -> dict:
