@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import requests_mock
@@ -45,3 +46,22 @@ def mock_costs(http: requests_mock.Mocker, pages_by_start: dict[str, list[Any]],
 def two_page_costs() -> list[Any]:
     """The realistic two-page day (tiers, PROMO_CREDIT, SUPPORT, unknown product, deleted environment)."""
     return [payload("confluent/billing_costs__page1"), payload("confluent/billing_costs__last_page_empty_next")]
+
+
+SECOND_ORG_ID = "5e1f7c2a-0b3d-4c6e-9a8f-1d2e3f4a5b6c"
+SECOND_KEY = "CCKEYSECONDORG0002"
+
+
+def mock_second_org(http: requests_mock.Mocker, key: str = SECOND_KEY, base: str = CONFLUENT_URL) -> None:
+    """A second organization on the same host, answered to requests made with `key` (Basic auth)."""
+
+    def with_key(request: Any) -> bool:
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Basic ") and base64.b64decode(header[6:]).decode().startswith(f"{key}:")
+
+    organizations = payload("confluent/org_v2_organizations__single")
+    organizations["data"][0].update(id=SECOND_ORG_ID, display_name="Marketing Org")
+    organizations["data"][0]["metadata"]["resource_name"] = f"crn://confluent.cloud/organization={SECOND_ORG_ID}"
+    http.get(f"{base}/org/v2/organizations", additional_matcher=with_key, json=organizations)
+    environments = {"api_version": "org/v2", "kind": "EnvironmentList", "metadata": {"next": None}, "data": []}
+    http.get(f"{base}/org/v2/environments", additional_matcher=with_key, json=environments)

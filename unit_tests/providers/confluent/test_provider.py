@@ -152,6 +152,21 @@ def test_given_products_read_first_then_a_window_beyond_history_is_still_only_sk
     assert len(records_of(output, "usage")) == 7
 
 
+def test_given_a_full_sync_of_every_stream_when_an_old_window_is_refused_then_it_is_skipped_and_held(http) -> None:
+    mock_org_api(http)  # the products stream reads the recent cost window first, successfully
+    mock_costs(http, {"2026-08-01": [(403, payload("confluent/error__403"))], "2026-09-01": two_page_costs()})
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-08-01").build()
+    output = read_source(config)  # organizations, products, usage, workspaces, in that order
+    assert not output.errors
+    first_pages = [r.qs["start_date"][0] for r in cost_requests(http) if "page_token" not in r.qs]
+    assert first_pages == ["2026-11-17", "2026-08-01", "2026-09-01"]
+    assert len(records_of(output, "usage")) == 7
+    assert final_state(output, "usage")["states"] == [
+        {"partition": PARTITION, "cursor": {"end_date": "2026-08-01T00:00:00Z"}}
+    ]
+    assert output.is_in_logs("skipped 2026-08-01..2026-09-01")
+
+
 def test_given_old_windows_refused_then_the_cursor_stays_before_them(http) -> None:
     mock_org_api(http)
     refused = [(403, payload("confluent/error__403"))]

@@ -20,6 +20,33 @@ def records(*pages: str, include_remote_data: bool = True) -> list[dict]:
     ]
 
 
+def test_given_the_two_page_day_when_mapped_then_every_cost_line_id_is_the_documented_format() -> None:
+    ids = [r["id"] for r in records("billing_costs__page1", "billing_costs__last_page_empty_next")]
+    org = "9bb441c4-edef-46ac-8a41-c49e44a3fd9a"
+    assert ids == [  # confluent|<org>|cost|<day>|<env>|<resource>|<product>|<line_type>; tiers folded; missing: -
+        f"confluent|{org}|cost|2026-09-01|env-zmz2zd|lkc-0j2yjp|KAFKA|KAFKA_NUM_CKUS",
+        f"confluent|{org}|cost|2026-09-01|env-zmz2zd|lkc-0j2yjp|KAFKA|KAFKA_STORAGE",
+        f"confluent|{org}|cost|2026-09-01|env-zmz2zd|lsrc-nvmj2d|STREAM_GOVERNANCE|GOVERNANCE_BASE",
+        f"confluent|{org}|cost|2026-09-01|env-zmz2zd|lcc-8rw3q2|CONNECT|CONNECT_THROUGHPUT",
+        f"confluent|{org}|cost|2026-09-01|-|-|-|PROMO_CREDIT",
+        f"confluent|{org}|cost|2026-09-01|-|-|SUPPORT_CLOUD_BUSINESS|SUPPORT",
+        f"confluent|{org}|cost|2026-09-01|env-deleted1|lkc-9zz9zz|QUANTUM_STREAMS|QUANTUM_UNITS",
+    ]
+
+
+def test_given_the_same_line_from_two_memos_then_the_same_id() -> None:
+    key = ("2026-09-02", "env-zmz2zd", "lkc-0j2yjp", "KAFKA", "KAFKA_PARTITION")
+    memo = transform.LineMemo(TENANT, NAMES)
+    first, again = memo.line_id(key), memo.line_id(key)
+    fresh = transform.LineMemo(TENANT, NAMES).line_id(key)
+    assert (
+        first
+        == again
+        == fresh
+        == "confluent|9bb441c4-edef-46ac-8a41-c49e44a3fd9a|cost|2026-09-02|env-zmz2zd|lkc-0j2yjp|KAFKA|KAFKA_PARTITION"
+    )
+
+
 def test_given_tiered_rows_when_folded_then_one_record_with_a_charge_per_tier() -> None:
     connect = [r for r in records("billing_costs__page1") if r["metric_name"] == "CONNECT_THROUGHPUT"]
     assert len(connect) == 1
