@@ -12,11 +12,13 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.errors import ProviderError
 from source_usage_metering.http import backoff
-from source_usage_metering.http.backoff import CDK_ADDED_SECONDS, ProviderBackoff, exponential_wait_seconds
-from source_usage_metering.http.error_mapping import MAX_RETRIES, MAX_RETRY_SECONDS
+from source_usage_metering.http.backoff import ProviderBackoff, exponential_wait_seconds
 from unit_tests.http.fakes import BASE, ItemsEndpoint
 
 ITEMS = f"{BASE}/v1/items"
+CDK_ADDED_SECONDS = 1.0  # the CDK sleeps a strategy's value plus one second
+REQUESTS_BEFORE_GIVING_UP = 7  # README: at most 6 retries per request
+RETRY_SECONDS = 600  # README: and at most 600 s per request
 OK = {"json": {"items": [{"id": 1}, {"id": 2}]}, "status_code": 200}
 
 
@@ -110,12 +112,13 @@ def test_given_503_forever_then_bounded_attempts_and_error_names_endpoint_and_tr
     http.get(ITEMS, status_code=503, json={"errors": [{"detail": "maintenance"}]})
     with pytest.raises(ProviderError) as raised:
         list(ItemsEndpoint().read_slice({}))
-    assert len(http.request_history) == MAX_RETRIES + 1
+    assert len(http.request_history) == REQUESTS_BEFORE_GIVING_UP
     error = raised.value
     assert error.failure_type == FailureType.transient_error
     assert error.message.startswith("accounts[0] (example: acme): GET /v1/items: transient error: gave up after 7")
     assert "maintenance" in error.message
-    assert sum(no_sleep) <= sum(min(2**i, 60) for i in range(MAX_RETRIES)) + 0.1
+    assert len(real_waits(no_sleep)) == 6
+    assert sum(no_sleep) <= 1 + 2 + 4 + 8 + 16 + 32 + 0.1  # each wait at most 2^(n-1) s
 
 
 def test_given_401_then_one_request_and_config_error_naming_endpoint(http, no_sleep: list[float]) -> None:
@@ -131,8 +134,8 @@ def test_given_401_then_one_request_and_config_error_naming_endpoint(http, no_sl
 
 def test_handler_bounds_retries_in_count_and_time() -> None:
     handler = ItemsEndpoint().get_error_handler()
-    assert handler.max_retries == MAX_RETRIES
-    assert handler.max_time == MAX_RETRY_SECONDS
+    assert handler.max_retries == REQUESTS_BEFORE_GIVING_UP - 1
+    assert handler.max_time == RETRY_SECONDS
 
 
 def test_requests_carry_a_timeout(http) -> None:

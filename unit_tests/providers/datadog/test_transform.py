@@ -96,10 +96,22 @@ def test_sub_org_rows_belong_to_the_child_org_and_totals_match_total_cost() -> N
 
 
 def test_estimated_and_final_record_of_a_month_share_one_id() -> None:
+    # September as `estimated_cost` gave it early in October, then as `historical_cost` gave it once final.
+    estimate = cost_records("estimated_cost__sub_org_previous_month", "2026-09", "estimated")
     final = cost_records("historical_cost__sub_org", "2026-09", "final")
-    estimate = cost_records("historical_cost__sub_org", "2026-09", "estimated")
-    assert final.keys() == estimate.keys()
-    assert {r["usage"]["cost_status"] for r in final.values()} == {"final"}
+    assert (
+        sorted(final)
+        == sorted(estimate)
+        == [
+            "datadog|datadoghq.eu|fasjyydbcgwwc2uc|cost|2026-09|infra_host",
+            "datadog|datadoghq.eu|fasjyydbcgwwc2uc|cost|2026-09|synthetics_api_tests",
+        ]
+    )
+    for record_id, record in final.items():
+        assert (estimate[record_id]["usage"]["cost_status"], record["usage"]["cost_status"]) == ("estimated", "final")
+    infra = "datadog|datadoghq.eu|fasjyydbcgwwc2uc|cost|2026-09|infra_host"
+    assert [c["amount"] for c in estimate[infra]["charges"]] == [1.05]  # the final figure replaces it upstream
+    assert [c["amount"] for c in final[infra]["charges"]] == [1.17]
 
 
 def test_months_outside_the_slice_are_left_out() -> None:
