@@ -199,6 +199,19 @@ def is_usage_record(message: dict[str, Any]) -> bool:
     return message.get("type") == "RECORD" and message["record"]["stream"] == "usage"
 
 
+def kill_after(process: subprocess.Popen, delay: float) -> None:
+    """SIGKILL `process` `delay` seconds from now, from a thread that sleeps.
+
+    Not `threading.Timer`: its timed wait never ends under libfaketime (scripts/test_clocks), a plain sleep does.
+    """
+
+    def kill() -> None:
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+
+    threading.Thread(target=kill, daemon=True).start()
+
+
 def read_until_killed(lab: FaultLab, trigger: KillTrigger, tmp: Path) -> Run:
     """Run `read` as a process and SIGKILL it at the trigger; returns what it printed before dying."""
     config_path, catalog_path = tmp / "kill_config.json", tmp / "kill_catalog.json"
@@ -216,7 +229,7 @@ def read_until_killed(lab: FaultLab, trigger: KillTrigger, tmp: Path) -> Run:
                 seen += 1
                 if seen == trigger.nth:
                     torn_line = line if trigger.torn else None
-                    threading.Timer(trigger.delay, process.send_signal, (signal.SIGKILL,)).start()
+                    kill_after(process, trigger.delay)
             lines.append(line[: len(line) // 2] if line is torn_line else line)
         returncode = process.wait()
         stderr.seek(0)
