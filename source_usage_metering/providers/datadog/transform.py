@@ -206,8 +206,8 @@ def rows_hourly_records(
                 continue
             value = measurement.get("value")
             usage_type = measurement.get("usage_type")
-            if type(value) not in _NUMBERS or not usage_type:  # null is "not applicable"; bools and text are not counts
-                continue
+            if type(value) not in _NUMBERS or not usage_type or type(usage_type) is not str:
+                continue  # null is "not applicable"; bools and text are not counts; a usage type is a name
             record: UsageRecord = {
                 "id": _hourly_id(head, by_usage_type, usage_type, hour),
                 "product": product,
