@@ -422,3 +422,8 @@ def test_accounts_name_themselves_by_position_provider_and_name_never_by_key() -
     first, second = parse(with_accounts(confluent(name="finance"), datadog())).accounts
     assert (first.label, first.config_path, first.key_id) == ("accounts[0] (confluent: finance)", "accounts[0]", KEY)
     assert (second.label, second.config_path, second.key_id) == ("accounts[1] (datadog)", "accounts[1]", DD_KEY)
+
+
+def test_only_trailing_slashes_are_taken_off_the_api_url() -> None:
+    item = confluent(api_url="https://gateway.example.com/confluentX//")
+    assert parse(with_accounts(item)).accounts[0].api_url == "https://gateway.example.com/confluentX"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from types import MappingProxyType
 
 import pytest
 
@@ -383,3 +384,29 @@ def test_a_crn_without_an_organization_gives_none(value: str | None) -> None:
 @pytest.mark.parametrize(("value", "expected"), [({"a": 1}, {"a": 1}), ([1], {}), ("x", {}), (None, {})])
 def test_as_object_keeps_only_objects(value: object, expected: dict) -> None:
     assert transform.as_object(value) == expected
+
+
+def test_one_memo_tells_apart_resources_and_lines_that_differ_only_in_their_environment() -> None:
+    memo = transform.LineMemo(TENANT, {"env-a": "alpha", "env-b": "beta"})
+    in_a = {"id": "lkc-1", "display_name": "orders", "environment": {"id": "env-a"}}
+    in_b = {"id": "lkc-1", "display_name": "orders", "environment": {"id": "env-b"}}
+    other = {"id": "lkc-2", "display_name": "orders", "environment": {"id": "env-a"}}
+    assert [memo.resources_of(r)[0]["workspace"]["name"] for r in (in_a, in_b, in_a)] == ["alpha", "beta", "alpha"]
+    assert memo.resources_of(other)[0]["id"] == "lkc-2"
+    key_a = ("2026-09-01", "env-a", "lkc-1", "KAFKA", "KAFKA_STORAGE")
+    key_b = ("2026-09-01", "env-b", "lkc-1", "KAFKA", "KAFKA_STORAGE")
+    assert [memo.line_id(k).split("|")[4] for k in (key_a, key_b, key_a)] == ["env-a", "env-b", "env-a"]
+
+
+def test_read_only_mappings_are_objects_too() -> None:
+    resource = MappingProxyType({"id": "lkc-1", "environment": MappingProxyType({"id": "env-zmz2zd"})})
+    [mapped] = transform.LineMemo(TENANT, NAMES).resources_of(resource)
+    assert mapped["workspace"] == {"id": f"confluent|{ORG}|environment|env-zmz2zd", "name": "prod-finance01"}
+    assert transform.as_object(MappingProxyType({"a": 1})) == {"a": 1}
+
+
+def test_without_remote_data_entities_carry_none() -> None:
+    raw_org = payload("confluent/org_v2_organizations__single")["data"][0]
+    raw_env = payload("confluent/org_v2_environments__page1")["data"][0]
+    assert "remote_data" not in transform.to_organization(raw_org, include_remote_data=False)
+    assert "remote_data" not in transform.to_workspace(raw_env, TENANT, include_remote_data=False)

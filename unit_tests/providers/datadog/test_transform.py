@@ -432,3 +432,24 @@ def test_mapping_labels_need_an_id_and_a_non_empty_label() -> None:
         {"id": "d", "attributes": {"in_app_label": 4}},
     ]
     assert transform.mapping_labels(rows) == {"a": "A"}
+
+
+def test_a_row_without_an_hour_is_skipped_and_the_rows_after_it_are_kept() -> None:
+    rows = payload("datadog/hourly_usage__page1")["data"]
+    stamps = [None, ("2026-11-20T14", "s", "e")]
+    records = list(
+        transform.rows_hourly_records(
+            rows, SITE, lambda row: stamps[rows.index(row)], include_remote_data=False, heads={}
+        )
+    )
+    assert [r["metric_name"] for r in records] == ["logs_indexed_events_15_day_count", "ingested_events_bytes"]
+
+
+def test_rows_of_other_months_are_left_out_and_the_next_rows_still_read() -> None:
+    charge = {"product_name": "infra_host", "charge_type": "on_demand", "cost": 1}
+    september = {"attributes": {"public_id": "p", "date": "2026-09-01", "charges": [charge]}}
+    october = {"attributes": {"public_id": "p", "date": "2026-10-01", "charges": [charge]}}
+    assert [line.month for line in transform.fold_cost_rows([september, october], {"2026-10"}).values()] == ["2026-10"]
+    odd: list[str] = []
+    transform.fold_cost_rows([{"attributes": {"public_id": "p", "date": "d" * 40}}], {"2026-10"}, odd)
+    assert odd == [f"a row without a readable month or org ({'d' * 30})"]
