@@ -410,3 +410,13 @@ def test_without_remote_data_entities_carry_none() -> None:
     raw_env = payload("confluent/org_v2_environments__page1")["data"][0]
     assert "remote_data" not in transform.to_organization(raw_org, include_remote_data=False)
     assert "remote_data" not in transform.to_workspace(raw_env, TENANT, include_remote_data=False)
+
+
+def test_one_memo_tells_apart_a_renamed_resource_and_read_only_environments() -> None:
+    memo = transform.LineMemo(TENANT, {"env-a": "alpha", "env-b": "beta"})
+    old = {"id": "lkc-1", "display_name": "orders", "environment": {"id": "env-a"}}
+    renamed = {"id": "lkc-1", "display_name": "orders-v2", "environment": {"id": "env-a"}}
+    assert [memo.resources_of(r)[0]["name"] for r in (old, renamed)] == ["orders", "orders-v2"]
+    in_a = {"id": "lkc-9", "environment": MappingProxyType({"id": "env-a"})}
+    in_b = {"id": "lkc-9", "environment": MappingProxyType({"id": "env-b"})}
+    assert [memo.resources_of(r)[0]["workspace"]["name"] for r in (in_a, in_b)] == ["alpha", "beta"]
