@@ -19,10 +19,10 @@ from integration_tests.harness import Run, charge_total_by_month, discover_catal
 CENT = Decimal("0.01")
 # today -> (Datadog cost_status per month, Datadog cost cursor: the first month not final yet)
 DATES = {
-    date(2026, 12, 15): ({"2026-11": "estimated", "2026-12": "estimated"}, "2026-11-01"),
-    date(2026, 12, 16): ({"2026-11": "final", "2026-12": "estimated"}, "2026-12-01"),
-    date(2026, 11, 30): ({"2026-10": "final", "2026-11": "estimated"}, "2026-11-01"),
-    date(2027, 1, 1): ({"2026-12": "estimated", "2027-01": "estimated"}, "2026-12-01"),  # January: zero so far
+    date(2026, 12, 15): ({"2026-10": "final", "2026-11": "estimated", "2026-12": "estimated"}, "2026-11-01"),
+    date(2026, 12, 16): ({"2026-10": "final", "2026-11": "final", "2026-12": "estimated"}, "2026-12-01"),
+    date(2026, 11, 30): ({"2026-09": "final", "2026-10": "final", "2026-11": "estimated"}, "2026-11-01"),
+    date(2027, 1, 1): ({"2026-11": "final", "2026-12": "estimated", "2027-01": "estimated"}, "2026-12-01"),
 }
 
 
@@ -33,7 +33,8 @@ def today(request: pytest.FixtureRequest) -> date:
 
 @pytest.fixture(scope="module")
 def emulator(today: date) -> Iterator[Emulator]:
-    with Emulator(scenario=Scenario(months=2, seed=5, datadog_child_orgs=1, product_families=2), today=today) as emu:
+    scenario = Scenario(months=3, seed=5, datadog_child_orgs=1, product_families=2)  # the month before last has cost
+    with Emulator(scenario=scenario, today=today) as emu:
         yield emu
 
 

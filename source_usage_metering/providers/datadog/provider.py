@@ -230,14 +230,14 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         estimated cost (same ids) and the cursor stays on it, so the final figure replaces the estimate later.
         """
         last_month = add_months(planning.first_open_month(self.now), -1)
-        if last_month < add_months(month_start(self.now), -1):
-            return  # before the 16th it closed a month ago: estimates exist only for this and the previous month
         key = last_month.strftime("%Y-%m")
         if not usage_slice.start <= last_month < usage_slice.end or any(
             transform.cost_month(row.get("attributes") or {}) == key for row in rows if isinstance(row, Mapping)
         ):
             return
         progress.hold_at(last_month)
+        if last_month < add_months(month_start(self.now), -1):
+            return  # closed before last month: Datadog serves estimates of this and the previous month only
         estimate = self._read_costs("estimated", last_month, add_months(last_month, 1))
         yield from self._cost_lines(estimate, {key}, "estimated")
 
