@@ -11,6 +11,7 @@ a fault-free read. `test_faults.py` asserts on the outcomes; this module's CLI p
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import tempfile
@@ -25,7 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from integration_tests.emulator import Emulator, Faults, Scenario
-from integration_tests.harness import Run, console_script, discover_catalog, parse_messages, record_key, run_connector
+from integration_tests.harness import (
+    Run,
+    connector_now,
+    console_script,
+    discover_catalog,
+    parse_messages,
+    record_key,
+    run_connector,
+)
+from source_usage_metering.clock import pinned_env
 
 # Small but busy: two providers, about 20 requests and 6k records per full read of the last 10 days.
 SCENARIO = Scenario(months=1, seed=7, datadog_child_orgs=1, product_families=2, environments=2, resources_per_env=2)
@@ -50,6 +60,7 @@ class Outcome:
     runs: int
     exit_codes: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    records: dict[Key, dict[str, Any]] = field(default_factory=dict, repr=False)  # what the destination holds
 
     def row(self) -> str:
         """The markdown table row."""
@@ -84,11 +95,15 @@ def retry_summary(runs: Iterable[Run]) -> str:
 
 
 class FaultLab:
-    """One emulator, one config and the fault-free dataset every scenario is compared with."""
+    """One emulator, one config and the fault-free dataset every scenario is compared with.
+
+    Every connector process it starts is pinned to the emulator's today (`env`), whatever the machine's clock says.
+    """
 
     def __init__(self, emulator: Emulator, tmp: Path) -> None:
         self.emulator = emulator
         self.tmp = tmp
+        self.env = pinned_env(connector_now(emulator.today))
         self.config = emulator.connector_config(start_date=(emulator.today - timedelta(days=HISTORY_DAYS)).isoformat())
         _, self.catalog = discover_catalog(self.config, tmp)
         emulator.set_faults(Faults())
@@ -100,7 +115,7 @@ class FaultLab:
     def read(self, state: list | None = None, config: dict | None = None, tmp: Path | None = None) -> Run:
         """One `read` of every stream, incremental."""
         config = config or self.config
-        return run_connector(["read"], tmp or self.tmp, config=config, catalog=self.catalog, state=state)
+        return run_connector(["read"], tmp or self.tmp, config=config, catalog=self.catalog, state=state, env=self.env)
 
     def compare(self, fault: str, injected: str, runs: list[Run], started: float) -> Outcome:
         """An outcome from the runs of one scenario."""
@@ -118,6 +133,7 @@ class FaultLab:
             runs=len(runs),
             exit_codes=[r.returncode for r in runs],
             seconds=time.monotonic() - started,
+            records=delivered,
         )
 
     def with_faults(self, fault: str, faults: Faults) -> Outcome:
@@ -184,6 +200,19 @@ def is_usage_record(message: dict[str, Any]) -> bool:
     return message.get("type") == "RECORD" and message["record"]["stream"] == "usage"
 
 
+def kill_after(process: subprocess.Popen, delay: float) -> None:
+    """SIGKILL `process` `delay` seconds from now, from a thread that sleeps.
+
+    Not `threading.Timer`: its timed wait never ends under libfaketime (scripts/test_clocks), a plain sleep does.
+    """
+
+    def kill() -> None:
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+
+    threading.Thread(target=kill, daemon=True).start()
+
+
 def read_until_killed(lab: FaultLab, trigger: KillTrigger, tmp: Path) -> Run:
     """Run `read` as a process and SIGKILL it at the trigger; returns what it printed before dying."""
     config_path, catalog_path = tmp / "kill_config.json", tmp / "kill_catalog.json"
@@ -191,7 +220,8 @@ def read_until_killed(lab: FaultLab, trigger: KillTrigger, tmp: Path) -> Run:
     catalog_path.write_text(json.dumps(lab.catalog))
     argv = [console_script(), "read", "--config", str(config_path), "--catalog", str(catalog_path)]
     with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        environment = {**os.environ, **lab.env}
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True, env=environment)
         lines, seen, torn_line = [], 0, None
         assert process.stdout is not None
         for line in process.stdout:
@@ -200,7 +230,7 @@ def read_until_killed(lab: FaultLab, trigger: KillTrigger, tmp: Path) -> Run:
                 seen += 1
                 if seen == trigger.nth:
                     torn_line = line if trigger.torn else None
-                    threading.Timer(trigger.delay, process.send_signal, (signal.SIGKILL,)).start()
+                    kill_after(process, trigger.delay)
             lines.append(line[: len(line) // 2] if line is torn_line else line)
         returncode = process.wait()
         stderr.seek(0)

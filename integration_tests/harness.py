@@ -10,11 +10,20 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 STREAMS = ("focus_cost", "organizations", "products", "usage", "workspaces")
+# The end-to-end tests' emulated UTC date, never the machine's: after the 16th (October final, November estimated).
+E2E_TODAY = date(2026, 11, 20)
+CONNECTOR_TIME = time(6, 30)  # the connector's time of day on the emulated date
+
+
+def connector_now(today: date) -> datetime:
+    """The instant a connector process is pinned to on an emulated `today` (see `clock.pinned_env`)."""
+    return datetime.combine(today, CONNECTOR_TIME, tzinfo=timezone.utc)
 
 
 def console_script(name: str = "source-usage-metering") -> str:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from copy import deepcopy
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from integration_tests.harness import Run, console_script, parse_messages, run_connector
+from integration_tests.harness import E2E_TODAY, Run, console_script, parse_messages, run_connector
 
-TODAY = datetime.now(timezone.utc).date()
+TODAY = E2E_TODAY  # every process is pinned to it (conftest)
 CONFLUENT = {"provider": "confluent", "name": "acme", "api_key": "BADINPUTKEY01", "api_secret": "bad-input-secret-1"}
 DATADOG = {
     "provider": "datadog",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +21,16 @@ from integration_tests.harness import (
 )
 
 CENT = Decimal("0.01")
+LOOKBACK_DAYS = 5  # the documented Confluent default (README: lookback_days)
+
+
+def cost_line_ids(lines: list[dict], org_id: str) -> set[str]:
+    """The documented id of every truth line: `confluent|<org>|cost|<day>|<env>|<resource>|<product>|<line_type>`."""
+    return {
+        f"confluent|{org_id}|cost|{line['day']}|{line['environment_id'] or '-'}|{line['resource_id'] or '-'}"
+        f"|{line['product'] or '-'}|{line['line_type']}"
+        for line in lines
+    }
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +80,24 @@ def test_ids_unique_and_records_validate_against_discovered_schema(first_sync) -
             jsonschema.validate(record, schemas[stream])
 
 
+def test_every_id_is_the_documented_format_rebuilt_from_the_truth(emulator: Emulator, config: dict, first_sync) -> None:
+    _, _, run = first_sync
+    tenant = emulator.confluent_tenants[0]
+    org = tenant.org_id
+    truth = emulator.truth("confluent", config["start_date"], emulator.today)
+    usage = run.records("usage")
+    assert {r["id"] for r in usage} == cost_line_ids(truth["lines"], org)
+    assert {r["product"]["id"] for r in usage if r.get("product")} == {
+        f"confluent|product|{line['product']}" for line in truth["lines"] if line["product"]
+    }
+    assert [r["id"] for r in run.records("organizations")] == [f"confluent|{org}|organization"]
+    assert {r["id"] for r in run.records("workspaces")} == {
+        f"confluent|{org}|environment|{env['id']}" for env in tenant.environments
+    }
+    assert {r["organization"]["id"] for r in usage} == {f"confluent|{org}|organization"}
+    assert all(r["id"].startswith("confluent|product|") for r in run.records("products"))
+
+
 def test_references_resolve_except_documented_ones(emulator: Emulator, first_sync) -> None:
     _, _, run = first_sync
     organizations = {r["id"] for r in run.records("organizations")}
@@ -97,11 +125,12 @@ def test_second_read_returns_only_lookback_and_union_equals_full_read(
     assert cursor == f"{emulator.today.isoformat()}T00:00:00Z"
     second = run_connector(["read"], tmp_path, config=config, catalog=configured, state=run.last_states())
     assert second.returncode == 0, second.stderr[-3000:]
-    lookback_start = (datetime.fromisoformat(cursor.replace("Z", "+00:00")) - timedelta(days=5)).isoformat()
+    window_start = f"{(emulator.today - timedelta(days=LOOKBACK_DAYS)).isoformat()}T00:00:00Z"
     again = second.records("usage")
-    assert again
-    assert all(r["start_date"] >= lookback_start.replace("+00:00", "Z") for r in again)
-    assert len(again) < len(run.records("usage"))
+    assert min(r["start_date"] for r in again) == window_start  # exactly the lookback: not 3 days, not 6
+    assert {r["id"] for r in again} == {r["id"] for r in run.records("usage") if r["start_date"] >= window_start}
+    truth = emulator.truth("confluent", window_start, emulator.today)
+    assert len([c for r in again for c in r["charges"]]) == truth["count"]
     union = dedup_by_id(run.records("usage") + again)
     assert union == dedup_by_id(run.records("usage"))
 
@@ -112,21 +141,60 @@ def test_two_organizations_sync_together_with_separate_state(emulator: Emulator,
     _, configured = discover_catalog(config, tmp_path)
     run = run_connector(["read"], tmp_path, config=config, catalog=configured)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert run.errors() == []
     usage = run.records("usage")
-    organizations = {r["organization"]["id"] for r in usage}
-    assert len(organizations) == 2
+    org_ids = {a: emulator.confluent_tenants[i].org_id for i, a in enumerate(("confluent_org_a", "confluent_org_b"))}
+    assert {r["organization"]["id"] for r in usage} == {f"confluent|{org}|organization" for org in org_ids.values()}
     truth = sum(
         Decimal(str(emulator.truth("confluent", config["start_date"], emulator.today, account=a)["total"]))
-        for a in ("confluent_org_a", "confluent_org_b")
+        for a in org_ids
     )
     assert abs(charge_total(usage) - truth) < CENT
-    partitions = [s["partition"] for s in run.stream_state("usage")["states"]]
-    assert len({p["tenant"] for p in partitions}) == 2
-    reordered = dict(config, accounts=list(reversed(config["accounts"])))
-    again = run_connector(["read"], tmp_path, config=reordered, catalog=configured, state=run.last_states())
-    assert again.returncode == 0
-    first_day = min(r["start_date"] for r in again.records("usage"))
-    assert first_day >= (emulator.today - timedelta(days=5)).isoformat()
+    products = [r["id"] for r in run.records("products")]
+    assert len(products) == len(set(products))  # both organizations bill KAFKA: one record
+    partitions = {s["partition"]["tenant"]: s["cursor"] for s in run.stream_state("usage")["states"]}
+    assert set(partitions) == set(org_ids.values())
+
+
+def test_two_organizations_resume_each_from_its_own_cursor_whatever_the_account_order(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    creds = emulator.credentials
+    org_a, org_b = (tenant.org_id for tenant in emulator.confluent_tenants[:2])
+    host = f"127.0.0.1:{emulator.port}"
+    cursor_a, cursor_b = emulator.today - timedelta(days=3), emulator.today - timedelta(days=20)
+    state = [
+        {
+            "type": "STREAM",
+            "stream": {
+                "stream_descriptor": {"name": "usage"},
+                "stream_state": {
+                    "states": [
+                        {
+                            "partition": {"provider": "confluent", "host": host, "tenant": org_a},
+                            "cursor": {"end_date": f"{cursor_a.isoformat()}T00:00:00Z"},
+                        },
+                        {
+                            "partition": {"provider": "confluent", "host": host, "tenant": org_b},
+                            "cursor": {"end_date": f"{cursor_b.isoformat()}T00:00:00Z"},
+                        },
+                    ]
+                },
+            },
+        }
+    ]
+    config = emulator.connector_config(accounts=[creds["confluent_org_b"], creds["confluent_org_a"]])  # reordered
+    _, configured = discover_catalog(config, tmp_path)
+    run = run_connector(["read"], tmp_path, config=config, catalog=configured, state=state)
+    assert run.returncode == 0, run.stderr[-3000:]
+    for org, cursor, account in ((org_a, cursor_a, "confluent_org_a"), (org_b, cursor_b, "confluent_org_b")):
+        records = [r for r in run.records("usage") if r["organization"]["id"] == f"confluent|{org}|organization"]
+        start = cursor - timedelta(days=LOOKBACK_DAYS)
+        assert min(r["start_date"] for r in records) == f"{start.isoformat()}T00:00:00Z", account
+        truth = emulator.truth("confluent", start, emulator.today, account=account)
+        assert abs(charge_total(records) - Decimal(str(truth["total"]))) < CENT, account
+    cursors = {s["partition"]["tenant"]: s["cursor"]["end_date"] for s in run.stream_state("usage")["states"]}
+    assert cursors == {org: f"{emulator.today.isoformat()}T00:00:00Z" for org in (org_a, org_b)}
 
 
 def test_end_date_is_inclusive(emulator: Emulator, config: dict, tmp_path: Path) -> None:
@@ -135,8 +203,12 @@ def test_end_date_is_inclusive(emulator: Emulator, config: dict, tmp_path: Path)
     bounded = dict(config, end_date=end.isoformat())
     _, configured = discover_catalog(bounded, tmp_path)
     run = run_connector(["read"], tmp_path, config=bounded, catalog=configured)
+    assert run.returncode == 0, run.stderr[-3000:]
     days = {r["start_date"][:10] for r in run.records("usage")}
-    assert max(days) == end.isoformat()
+    assert min(days) == start.isoformat()
+    assert max(days) == end.isoformat()  # the end date's own costs are read
     truth = emulator.truth("confluent", start, end + timedelta(days=1))
+    assert len([c for r in run.records("usage") for c in r["charges"]]) == truth["count"]
     assert abs(charge_total(run.records("usage")) - Decimal(str(truth["total"]))) < CENT
-    assert datetime.now(timezone.utc)  # the clock is only read by the connector and the emulator
+    cursor = run.stream_state("usage")["states"][0]["cursor"]["end_date"]
+    assert cursor == f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"

@@ -6,6 +6,7 @@ The scenarios live in `fault_report.py`, which also prints the published table (
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,20 +14,42 @@ import pytest
 
 from integration_tests.emulator import Emulator, Faults
 from integration_tests.fault_report import FAULTS, KILLS, SCENARIO, FaultLab, Outcome, dataset
+from integration_tests.harness import charge_total
+
+CENT = Decimal("0.01")
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultLab]:
-    with Emulator(scenario=SCENARIO) as emulator:
+def lab(today: date, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultLab]:
+    with Emulator(scenario=SCENARIO, today=today) as emulator:
         yield FaultLab(emulator, tmp_path_factory.mktemp("faults"))
 
 
-def assert_nothing_lost(outcome: Outcome) -> None:
+def assert_equals_truth(records: dict, lab: FaultLab) -> None:
+    """What the destination holds against the emulator's truth (a bug in every run would not show otherwise)."""
+    emulator, start = lab.emulator, lab.config["start_date"]
+    usage = [data for (stream, _), data in records.items() if stream == "usage"]
+    confluent = [r for r in usage if r["provider"] == "confluent"]
+    truth = emulator.truth("confluent", start, emulator.today)
+    assert len([c for r in confluent for c in r["charges"]]) == truth["count"]
+    assert abs(charge_total(confluent) - Decimal(str(truth["total"]))) < CENT
+    costs = [r for r in usage if r["provider"] == "datadog" and r["metric_name"] == "cost"]
+    truth = emulator.truth("datadog", start, emulator.today + timedelta(days=1))
+    assert len(costs) == truth["count"]
+    assert abs(charge_total(costs) - Decimal(str(truth["total"]))) < CENT
+    hourly = [r for r in usage if r["provider"] == "datadog" and r["metric_name"] != "cost"]
+    truth = emulator.truth_hourly(start, emulator.today)
+    assert len(hourly) == truth["count"]
+    assert sum(r["usage"]["quantity"] for r in hourly) == truth["total"]
+
+
+def assert_nothing_lost(outcome: Outcome, lab: FaultLab) -> None:
     assert outcome.exit_codes[-1] == 0, outcome
     assert outcome.lost == 0, outcome
     assert outcome.changed == 0, outcome
     assert outcome.extra == 0, outcome
     assert outcome.delivered == outcome.expected
+    assert_equals_truth(outcome.records, lab)
 
 
 def test_fault_free_read_covers_every_stream_and_both_providers(lab: FaultLab) -> None:
@@ -34,13 +57,14 @@ def test_fault_free_read_covers_every_stream_and_both_providers(lab: FaultLab) -
     assert streams == {"focus_cost", "organizations", "products", "usage", "workspaces"}
     providers = {data["provider"] for (stream, _), data in lab.baseline.items() if stream == "usage"}
     assert providers == {"confluent", "datadog"}
+    assert_equals_truth(lab.baseline, lab)
 
 
 @pytest.mark.parametrize(("name", "faults"), FAULTS, ids=[name.split(" (")[0] for name, _ in FAULTS])
 def test_given_fault_then_deduplicated_output_equals_fault_free(lab: FaultLab, name: str, faults: Faults) -> None:
     outcome = lab.with_faults(name, faults)
     stats = lab.emulator.stats()
-    assert_nothing_lost(outcome)
+    assert_nothing_lost(outcome, lab)
     if faults.rate_5xx or faults.rate_drop or faults.fail_first_n or faults.malformed_rate:
         assert "no retries" not in outcome.response, outcome  # the fault really happened and was retried
     if faults.rate_limit < Faults().rate_limit:
@@ -56,7 +80,7 @@ def test_kills_at_any_moment_then_resume_from_last_state_delivers_the_full_datas
     plain = lab.killed_in_parallel([(name, trigger) for name, trigger, faults in KILLS if not faults])
     for outcome in with_faults + plain:
         assert outcome.exit_codes[0] == -9, outcome  # really killed
-        assert_nothing_lost(outcome)
+        assert_nothing_lost(outcome, lab)
 
 
 def test_given_one_account_with_bad_credentials_then_the_other_is_read_and_checkpointed(lab: FaultLab) -> None:
@@ -75,8 +99,10 @@ def test_given_one_account_with_bad_credentials_then_the_other_is_read_and_check
     assert [p["provider"] for p in partitions] == ["confluent"]
 
 
-def test_given_late_revised_cost_then_next_incremental_sync_delivers_it_under_the_same_ids(tmp_path: Path) -> None:
-    with Emulator(scenario=SCENARIO) as emulator:
+def test_given_late_revised_cost_then_next_incremental_sync_delivers_it_under_the_same_ids(
+    today: date, tmp_path: Path
+) -> None:
+    with Emulator(scenario=SCENARIO, today=today) as emulator:
         lab = FaultLab(emulator, tmp_path)
         first = lab.read()
         emulator.revise(days=2, factor=1.5)

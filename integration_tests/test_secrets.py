@@ -8,6 +8,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ CANARY_APP_KEY = "canaryappkey0f3e9d2c7b1a6958473625140abc"
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(scenario=Scenario(months=1, seed=11, datadog_child_orgs=1, product_families=2)) as emu:
+def emulator(today: date) -> Iterator[Emulator]:
+    with Emulator(scenario=Scenario(months=1, seed=11, datadog_child_orgs=1, product_families=2), today=today) as emu:
         yield emu
 
 
@@ -61,9 +62,22 @@ def printed(run: Run) -> str:
 
 
 def test_spec_prints_no_secret(tmp_path: Path) -> None:
-    run = run_connector(["spec"], tmp_path)
-    assert run.of_type("SPEC")
-    assert_no_secret(printed(run), {})
+    # `spec` takes no config; secrets reach it only through its environment, as Meltano passes settings
+    # (`TAP_USAGE_METERING_ACCOUNTS`) and as a platform passes its own variables. Debug logging is on.
+    config = {
+        "accounts": [canary_confluent("https://api.confluent.cloud"), canary_datadog("https://api.datadoghq.com")]
+    }
+    environment = {
+        "TAP_USAGE_METERING_ACCOUNTS": json.dumps(config["accounts"]),
+        "CONFLUENT_API_SECRET": CANARY_SECRET,
+        "DD_APPLICATION_KEY": CANARY_APP_KEY,
+        "LOG_LEVEL": "debug",
+    }
+    run = run_connector(["spec", "--debug"], tmp_path, env=environment)
+    assert run.returncode == 0, run.stderr[-2000:]
+    [spec] = run.of_type("SPEC")
+    assert "accounts" in spec["spec"]["connectionSpecification"]["properties"]
+    assert_no_secret(printed(run), config)
 
 
 def test_debug_read_of_both_providers_prints_no_secret(emulator: Emulator, tmp_path: Path) -> None:

@@ -78,6 +78,14 @@ def test_target_jsonl_loads_every_cost_line_once(emulator: Emulator, config_file
         records = read_jsonl(out_dir / f"{stream}.jsonl")
         assert records, stream
         assert len({record_key(r) for r in records}) == len(records), stream
+    tenant = emulator.confluent_tenants[0]
+    assert len({r["id"] for r in usage}) == len(usage)
+    assert [r["id"] for r in read_jsonl(out_dir / "organizations.jsonl")] == [f"confluent|{tenant.org_id}|organization"]
+    workspaces = [r["id"] for r in read_jsonl(out_dir / "workspaces.jsonl")]
+    assert sorted(workspaces) == sorted(f"confluent|{tenant.org_id}|environment|{e['id']}" for e in tenant.environments)
+    products = [r["id"] for r in read_jsonl(out_dir / "products.jsonl")]
+    assert len(products) == len(set(products))
+    assert "confluent|product|KAFKA" in products
 
 
 def test_target_echoes_the_final_bookmarks(emulator: Emulator, first_load) -> None:
@@ -101,8 +109,7 @@ def test_rerun_from_the_target_state_returns_only_the_lookback_window(
         state["bookmarks"]["usage"]["states"][0]["cursor"]["end_date"].replace("Z", "+00:00")
     )
     window_start = (cursor - timedelta(days=CONFLUENT_LOOKBACK_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert again
-    assert all(r["start_date"] >= window_start for r in again)
+    assert min(r["start_date"] for r in again) == window_start  # exactly the lookback
     expected = {r["id"] for r in first if r["start_date"] >= window_start}
     assert {r["id"] for r in again} == expected
     assert dedup_by_id(first + again) == dedup_by_id(first)
@@ -110,7 +117,7 @@ def test_rerun_from_the_target_state_returns_only_the_lookback_window(
     assert second_state == state
 
 
-def test_field_and_stream_selection_reach_the_target(tap, tools, config_file, tmp_path) -> None:
+def test_field_and_stream_selection_reach_the_target(emulator: Emulator, tap, tools, config_file, tmp_path) -> None:
     discovered = subprocess.run(
         [tap, "--config", str(config_file), "--discover"], capture_output=True, text=True, timeout=120, check=True
     )
@@ -127,7 +134,7 @@ def test_field_and_stream_selection_reach_the_target(tap, tools, config_file, tm
     _, state, _ = pipe_to_target_jsonl(argv, tools["target-jsonl"], tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").glob("*.jsonl")) == ["workspaces.jsonl"]
     workspaces = read_jsonl(tmp_path / "out" / "workspaces.jsonl")
-    assert workspaces
+    assert len(workspaces) == len(emulator.confluent_tenants[0].environments)
     assert all("remote_data" not in r and r["id"] for r in workspaces)
     assert set(state["bookmarks"]) == {"workspaces"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import requests_mock
@@ -103,3 +104,22 @@ def cost_row(day: str, amount: float, **fields: Any) -> dict[str, Any]:
     }
     row.update(fields)
     return row
+
+
+SECOND_ORG_ID = "5e1f7c2a-0b3d-4c6e-9a8f-1d2e3f4a5b6c"
+SECOND_KEY = "CCKEYSECONDORG0002"
+
+
+def mock_second_org(http: requests_mock.Mocker, key: str = SECOND_KEY, base: str = CONFLUENT_URL) -> None:
+    """A second organization on the same host, answered to requests made with `key` (Basic auth)."""
+
+    def with_key(request: Any) -> bool:
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Basic ") and base64.b64decode(header[6:]).decode().startswith(f"{key}:")
+
+    organizations = payload("confluent/org_v2_organizations__single")
+    organizations["data"][0].update(id=SECOND_ORG_ID, display_name="Marketing Org")
+    organizations["data"][0]["metadata"]["resource_name"] = f"crn://confluent.cloud/organization={SECOND_ORG_ID}"
+    http.get(f"{base}/org/v2/organizations", additional_matcher=with_key, json=organizations)
+    environments = {"api_version": "org/v2", "kind": "EnvironmentList", "metadata": {"next": None}, "data": []}
+    http.get(f"{base}/org/v2/environments", additional_matcher=with_key, json=environments)

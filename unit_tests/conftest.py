@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import time
 from copy import deepcopy
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests_mock
 
+from source_usage_metering.clock import TEST_NOW_ENV, pinned_env
+
 PAYLOADS = Path(__file__).parent / "payloads"
 CONFLUENT_URL = "https://api.confluent.cloud"
 CONFLUENT_KEY = "CCKEYUNITTEST0001"
 CONFLUENT_SECRET = "cfltUnitTestSecretValue+/AbCdEf0123456789"
+# Every unit test runs at this instant unless it pins another (`pin_clock`): after the 16th, so October is final.
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
 
 
 def payload(name: str) -> Any:
@@ -82,3 +87,15 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr(rate_limiting, "time", clock)
     monkeypatch.setattr(backoff._sync, "time", clock)
     return clock.waits
+
+
+def pin_clock(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+    """Pin the connector's clock (`clock.utc_now`) to `moment` for the rest of the test."""
+    monkeypatch.setenv(TEST_NOW_ENV, pinned_env(moment)[TEST_NOW_ENV])
+
+
+@pytest.fixture(autouse=True)
+def fixed_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """No unit test reads the real clock: the connector's `now` is `NOW` (a test may pin another with `pin_clock`)."""
+    pin_clock(monkeypatch, NOW)
+    return NOW

@@ -19,9 +19,9 @@ from airbyte_cdk.models import AirbyteStateMessageSerializer, ConfiguredAirbyteC
 from airbyte_cdk.test import standard_tests
 from airbyte_cdk.test.entrypoint_wrapper import read
 
-from source_usage_metering import SourceUsageMetering, source
+from source_usage_metering import SourceUsageMetering
 from unit_tests.confluent_api import mock_costs, mock_org_api, two_page_costs
-from unit_tests.conftest import CONFLUENT_URL, payload
+from unit_tests.conftest import CONFLUENT_URL, payload, pin_clock
 from unit_tests.datadog_api import mock_datadog
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
@@ -56,7 +56,7 @@ def reject_unknown_confluent_keys(http: requests_mock.Mocker) -> None:
 @pytest.fixture(autouse=True)
 def fake_provider_apis(http: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch) -> requests_mock.Mocker:
     """Confluent (one org, two environments, a realistic cost day) and Datadog (parent + child org), at a fixed now."""
-    monkeypatch.setattr(source, "utc_now", lambda: NOW)
+    pin_clock(monkeypatch, NOW)
     mock_org_api(http)
     mock_costs(http, {"2026-09-01": two_page_costs()})
     mock_datadog(http, hourly_starts=USAGE_HOURS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ from airbyte_cdk.models import AirbyteMessageSerializer, Status
 from airbyte_cdk.test.entrypoint_wrapper import _run_command, discover
 
 from source_usage_metering import SourceUsageMetering, providers
-from source_usage_metering.clock import TEST_NOW_ENV
 from source_usage_metering.schemas import load_schema
+from unit_tests.conftest import pin_clock
 from unit_tests.example_provider import PROVIDER_SPEC
 from unit_tests.read_helpers import STREAMS, assert_valid, final_state, read_source, records_of
 
@@ -24,7 +25,7 @@ ORG = {"id": "org-7", "name": "Example Org"}
 
 @pytest.fixture(autouse=True)
 def example_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(TEST_NOW_ENV, "2026-11-20T08:00:00Z")
+    pin_clock(monkeypatch, datetime(2026, 11, 20, 8, tzinfo=timezone.utc))
     providers.register(PROVIDER_SPEC)
     yield
     providers.unregister(PROVIDER_SPEC.name)

@@ -10,7 +10,15 @@ from airbyte_cdk.test.entrypoint_wrapper import _run_command, discover
 
 from source_usage_metering import SourceUsageMetering
 from source_usage_metering.providers import provider_specs
-from unit_tests.confluent_api import ORG_ID, mock_costs, mock_org_api, two_page_costs
+from unit_tests.confluent_api import (
+    ORG_ID,
+    SECOND_KEY,
+    SECOND_ORG_ID,
+    mock_costs,
+    mock_org_api,
+    mock_second_org,
+    two_page_costs,
+)
 from unit_tests.conftest import CONFLUENT_SECRET, CONFLUENT_URL, ConfigBuilder, payload
 from unit_tests.read_helpers import STREAMS, assert_valid, final_state, read_source, records_of
 
@@ -31,7 +39,8 @@ def test_spec_declares_every_registered_providers_secrets() -> None:
     for variant in spec["properties"]["accounts"]["items"]["oneOf"]:
         secrets = {k for k, v in variant["properties"].items() if v.get("airbyte_secret")}
         declared[variant["properties"]["provider"]["const"]] = secrets
-    assert declared == {name: set(p.secret_fields) for name, p in provider_specs().items()}
+    assert declared == {"confluent": {"api_key", "api_secret"}, "datadog": {"api_key", "application_key"}}
+    assert {name: set(p.secret_fields) for name, p in provider_specs().items()} == declared  # and masked
 
 
 def test_discover_needs_no_network_and_declares_cursors(http) -> None:
@@ -185,16 +194,21 @@ def test_given_updated_at_cursor_when_read_then_unchanged_entities_skipped(http)
     assert final_state(output, "workspaces")["states"][0]["cursor"] == {"updated_at": "2026-07-01T12:00:00Z"}
 
 
-def test_products_are_catalogue_plus_recent_cost_products_once(http) -> None:
+def test_given_two_organizations_sharing_products_then_each_product_is_emitted_once(http) -> None:
     mock_org_api(http)
-    mock_costs(http, {})
+    mock_second_org(http, SECOND_KEY)
     http.get(f"{CONFLUENT_URL}/billing/v1/costs", json=payload("confluent/billing_costs__last_page_empty_next"))
-    config = ConfigBuilder().with_confluent().with_confluent(name="second", api_key="CCKEYSECOND").build()
-    products = records_of(read_source(config, "products"), "products")
-    ids = [p["id"] for p in products]
+    config = ConfigBuilder().with_confluent().with_confluent(name="marketing", api_key=SECOND_KEY).build()
+    output = read_source(config, "organizations", "products")
+    assert not output.errors
+    organizations = [r["id"] for r in records_of(output, "organizations")]
+    assert organizations == [f"confluent|{ORG_ID}|organization", f"confluent|{SECOND_ORG_ID}|organization"]
+    ids = [p["id"] for p in records_of(output, "products")]
     assert len(ids) == len(set(ids))
-    assert "confluent|product|QUANTUM_STREAMS" in ids
-    assert "confluent|product|KAFKA" in ids
+    assert ids.count("confluent|product|KAFKA") == 1  # in both catalogues and both organizations' recent costs
+    assert ids.count("confluent|product|QUANTUM_STREAMS") == 1  # in both organizations' recent costs only
+    tenants = {s["partition"]["tenant"] for s in final_state(output, "organizations")["states"]}
+    assert tenants == {ORG_ID, SECOND_ORG_ID}
 
 
 def test_given_two_keys_of_one_organization_then_the_second_is_refused_naming_both(http) -> None:

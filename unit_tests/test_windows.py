@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from source_usage_metering.windows import Window, add_months, iso, month_slices, parse_iso, sync_range
+from source_usage_metering.windows import Window, add_months, iso, iso_or_none, month_slices, parse_iso, sync_range
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 25, 13, 30, tzinfo=UTC)
@@ -116,3 +117,56 @@ def test_add_months(moment: datetime, months: int, expected: datetime) -> None:
 )
 def test_parse_iso_reads_provider_formats(text: str) -> None:
     assert iso(parse_iso(text)) == "2026-09-01T00:00:00Z"
+
+
+def test_given_start_equal_to_end_then_nothing_to_read() -> None:
+    assert (
+        sync_range(
+            default_start=TODAY,
+            start_date=None,
+            end_date=None,
+            cursor=None,
+            lookback=timedelta(0),
+            now=NOW,
+            latest=TODAY,
+        )
+        is None
+    )
+
+
+def test_given_a_smaller_cap_then_slices_are_cut_inside_the_month() -> None:
+    window = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 25, tzinfo=UTC))
+    assert [s.days for s in month_slices(window, 10)] == [10, 10, 4]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-09-01 10:20:30", datetime(2026, 9, 1, 10, 20, 30, tzinfo=UTC)),
+        (" 2026-09-01T10:20:30+02:00 ", datetime(2026, 9, 1, 8, 20, 30, tzinfo=UTC)),
+        ("2026-09-01", datetime(2026, 9, 1, tzinfo=UTC)),
+    ],
+)
+def test_parse_iso_gives_an_aware_utc_moment(text: str, expected: datetime) -> None:
+    moment = parse_iso(text)
+    assert moment == expected
+    assert moment.utcoffset() == timedelta(0)
+    assert moment.tzinfo is not None
+
+
+def test_the_machines_time_zone_never_matters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert iso(datetime(2026, 9, 1, 2, tzinfo=timezone(timedelta(hours=2)))) == "2026-09-01T00:00:00Z"
+        assert iso(parse_iso("2026-09-01T02:00:00+02:00")) == "2026-09-01T00:00:00Z"
+        assert parse_iso("2026-09-01T02:00:00+02:00").tzinfo == UTC
+        assert iso_or_none("2026-09-01 00:00:00") == "2026-09-01T00:00:00Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize("value", [None, "", 5, "yesterday", ["2026-09-01"]])
+def test_iso_or_none_never_invents_a_time(value: object) -> None:
+    assert iso_or_none(value) is None

@@ -343,6 +343,7 @@ def test_given_admin_endpoints_then_truth_faults_and_stats_are_reachable(clean_f
 def test_given_the_cli_when_started_then_prints_base_url_writes_config_and_exits_on_sigterm(tmp_path: Path) -> None:
     config_path = tmp_path / "config.json"
     command = [sys.executable, "-m", "integration_tests.emulator", "--config-out", str(config_path), "--months", "1"]
+    command += ["--today", TODAY.isoformat()]
     process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     try:
         line = json.loads(process.stdout.readline())
@@ -362,7 +363,8 @@ def test_rate_budgets_are_per_credential_and_answers_take_the_configured_latency
 
     from integration_tests.emulator import Emulator, Faults, Scenario
 
-    with Emulator(scenario=Scenario(months=1, seed=7), faults=Faults(rate_limit=2, rate_window_seconds=60)) as emu:
+    limits = Faults(rate_limit=2, rate_window_seconds=60)
+    with Emulator(scenario=Scenario(months=1, seed=7), faults=limits, today=date(2026, 11, 24)) as emu:
         creds = emu.credentials
         a, b = creds["datadog_parent"], creds["datadog_no_billing"]
 

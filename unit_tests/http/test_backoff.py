@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -12,12 +11,15 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.errors import ProviderError
-from source_usage_metering.http.backoff import CDK_ADDED_SECONDS, ProviderBackoff, exponential_wait_seconds
-from source_usage_metering.http.error_mapping import MAX_RETRIES, MAX_RETRY_SECONDS
+from source_usage_metering.http import backoff
+from source_usage_metering.http.backoff import ProviderBackoff, exponential_wait_seconds
 from source_usage_metering.http.waits import WaitLedger
 from unit_tests.http.fakes import BASE, ItemsEndpoint
 
 ITEMS = f"{BASE}/v1/items"
+CDK_ADDED_SECONDS = 1.0  # the CDK sleeps a strategy's value plus one second
+REQUESTS_BEFORE_GIVING_UP = 7  # README: at most 6 retries per request
+RETRY_SECONDS = 600  # README: and at most 600 s per request
 OK = {"json": {"items": [{"id": 1}, {"id": 2}]}, "status_code": 200}
 
 
@@ -50,8 +52,19 @@ def test_given_429_with_only_relative_reset_then_wait_is_the_reset_seconds() -> 
     assert 12 <= wait + CDK_ADDED_SECONDS <= 13
 
 
-def test_given_429_with_http_date_retry_after_then_wait_until_that_moment() -> None:
-    moment = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+class FrozenTime:
+    """`time` as the backoff module sees it, stopped at one instant."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def time(self) -> float:
+        return self.moment.timestamp()
+
+
+def test_given_429_with_http_date_retry_after_then_wait_until_that_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backoff, "time", FrozenTime(datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)))
+    moment = "Tue, 24 Nov 2026 10:30:30 GMT"  # 30 seconds later
     wait = strategy_of(1).backoff_time(answer(429, {"Retry-After": moment}), 1)
     assert 27 <= wait + CDK_ADDED_SECONDS <= 32
 
@@ -105,12 +118,13 @@ def test_given_503_forever_then_bounded_attempts_and_error_names_endpoint_and_tr
     http.get(ITEMS, status_code=503, json={"errors": [{"detail": "maintenance"}]})
     with pytest.raises(ProviderError) as raised:
         list(ItemsEndpoint().read_slice({}))
-    assert len(http.request_history) == MAX_RETRIES + 1
+    assert len(http.request_history) == REQUESTS_BEFORE_GIVING_UP
     error = raised.value
     assert error.failure_type == FailureType.transient_error
     assert error.message.startswith("accounts[0] (example: acme): GET /v1/items: transient error: gave up after 7")
     assert "maintenance" in error.message
-    assert sum(no_sleep) <= sum(min(2**i, 60) for i in range(MAX_RETRIES)) + 0.1
+    assert len(real_waits(no_sleep)) == 6
+    assert sum(no_sleep) <= 1 + 2 + 4 + 8 + 16 + 32 + 0.1  # each wait at most 2^(n-1) s
 
 
 def test_given_401_then_one_request_and_config_error_naming_endpoint(http, no_sleep: list[float]) -> None:
@@ -126,8 +140,8 @@ def test_given_401_then_one_request_and_config_error_naming_endpoint(http, no_sl
 
 def test_handler_bounds_retries_in_count_and_time() -> None:
     handler = ItemsEndpoint().get_error_handler()
-    assert handler.max_retries == MAX_RETRIES
-    assert handler.max_time == MAX_RETRY_SECONDS
+    assert handler.max_retries == REQUESTS_BEFORE_GIVING_UP - 1
+    assert handler.max_time == RETRY_SECONDS
 
 
 def test_requests_carry_a_timeout(http) -> None:

@@ -6,7 +6,6 @@ import pytest
 from airbyte_cdk.models import FailureType
 
 from source_usage_metering.errors import ProviderError
-from source_usage_metering.http.error_mapping import MAX_RETRIES
 from unit_tests.confluent_api import mock_costs, mock_org_api
 from unit_tests.conftest import CONFLUENT_URL, ConfigBuilder, payload
 from unit_tests.http.fakes import BASE, ItemsEndpoint
@@ -39,7 +38,7 @@ def test_given_truncated_json_every_time_then_transient_error_naming_endpoint(ht
     http.get(ITEMS, status_code=200, text=TRUNCATED)
     with pytest.raises(ProviderError) as raised:
         list(ItemsEndpoint().read_slice({}))
-    assert len(http.request_history) == MAX_RETRIES + 1
+    assert len(http.request_history) == 7  # README: at most 6 retries per request
     assert raised.value.failure_type == FailureType.transient_error
     assert "GET /v1/items: transient error: gave up after" in raised.value.message
     assert "not valid JSON" in raised.value.message

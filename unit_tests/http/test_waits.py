@@ -6,9 +6,6 @@ an epoch-looking reset (4102444800) decades, and some header values raised. Slee
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
-
 import pytest
 from airbyte_cdk.models import FailureType
 
@@ -73,11 +70,16 @@ def test_given_an_epoch_looking_reset_then_it_counts_as_absent_and_nothing_waits
     [
         {"Retry-After": "86400"},
         {"X-RateLimit-Reset": "86400"},
-        {"Retry-After": format_datetime(datetime.now(timezone.utc) + timedelta(hours=2), usegmt=True)},
+        {"Retry-After": "Fri, 15 Jan 2027 10:00:00 GMT"},  # two hours after FakeClock's now
     ],
     ids=["retry-after-a-day", "reset-a-day", "retry-after-date-in-2-hours"],
 )
-def test_given_429_asking_for_more_than_600_s_then_the_account_fails_at_once(http, no_sleep, headers) -> None:
+def test_given_429_asking_for_more_than_600_s_then_the_account_fails_at_once(
+    http, no_sleep, headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import source_usage_metering.http.backoff as backoff
+
+    monkeypatch.setattr(backoff, "time", FakeClock())
     http.get(ITEMS, status_code=429, headers=headers)
     with pytest.raises(ProviderError) as raised:
         list(ItemsEndpoint().read_slice({}))

@@ -170,12 +170,26 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_cli_stdout_holds_only_singer_json_and_logs_go_to_stderr(config_path) -> None:
-    result = run_cli("--config", config_path, "--discover")
+def test_cli_stdout_holds_only_singer_json_and_logs_go_to_stderr(config_path, tmp_path) -> None:
+    discovered = run_cli("--config", config_path, "--discover")
+    assert discovered.returncode == 0
+    assert [s["tap_stream_id"] for s in json.loads(discovered.stdout)["streams"]] == [
+        "focus_cost",
+        "organizations",
+        "products",
+        "usage",
+        "workspaces",
+    ]
+    catalog = write_json(tmp_path / "catalog.json", {"streams": [{"tap_stream_id": "invoices"}]})
+    result = run_cli("--config", config_path, "--catalog", catalog)  # selects nothing: no API call
     assert result.returncode == 0
-    catalog = json.loads(result.stdout)
-    assert len(catalog["streams"]) == 5
-    assert "MemoryMonitor" in result.stderr  # the CDK's own log line, redirected
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [m["type"] for m in messages] == ["STATE"]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING ")]
+    assert warnings == [
+        "WARNING catalog stream 'invoices' is not a stream of this tap; skipped",
+        "WARNING no stream is selected in the catalog; nothing to sync",
+    ]
 
 
 def test_cli_config_error_is_one_stderr_line_without_traceback(tmp_path) -> None:

@@ -32,7 +32,7 @@ from source_usage_metering.providers.datadog.endpoints import (
 )
 from source_usage_metering.providers.datadog.known_products import BILLING_DIMENSIONS, PRODUCT_FAMILIES
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
-from source_usage_metering.windows import Window, add_months, describe, hour_boundaries
+from source_usage_metering.windows import Window, add_months, describe, hour_boundaries, month_start
 
 logger = logging.getLogger("airbyte")
 
@@ -332,6 +332,8 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         if key in costs.own_org_months(read.rows, self.tenant.public_id):
             return
         progress.hold_at(last_month)
+        if last_month < add_months(month_start(self.now), -1):
+            return  # closed before last month: Datadog serves estimates of this and the previous month only
         estimate = self.costs.read("estimated", last_month, add_months(last_month, 1))
         if estimate.unavailable is None:
             yield from self._cost_lines(estimate, {key}, "estimated")

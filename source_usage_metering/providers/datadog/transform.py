@@ -207,8 +207,8 @@ def rows_hourly_records(
                 continue
             value = measurement.get("value")
             usage_type = measurement.get("usage_type")
-            if type(value) not in _NUMBERS or not usage_type:  # null is "not applicable"; bools and text are not counts
-                continue
+            if type(value) not in _NUMBERS or not usage_type or type(usage_type) is not str:
+                continue  # null is "not applicable"; bools and text are not counts; a usage type is a name
             record: UsageRecord = {
                 "id": _hourly_id(head, by_usage_type, usage_type, hour),
                 "product": product,
@@ -319,13 +319,14 @@ def fold_cost_rows(
         if month not in months:
             report.outside[month] = report.outside.get(month, 0) + 1
             continue
-        earlier = by_org_month.setdefault((public_id, month), row)
-        if earlier is not row:
+        earlier = by_org_month.get((public_id, month))
+        if earlier is not None:  # even the very same row object again (a cached page served twice) counts once
             if earlier == row:
                 report.repeated += 1
             else:
                 report.conflicts.append(f"{public_id} {month}")
             continue
+        by_org_month[(public_id, month)] = row
         _fold_charges(row, attributes, public_id, month, lines, odd)
     return lines
 

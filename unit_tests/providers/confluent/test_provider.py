@@ -164,6 +164,24 @@ def test_given_products_read_first_then_a_window_beyond_history_is_still_only_sk
     assert len(records_of(output, "usage")) == 7
 
 
+def test_given_a_full_sync_of_every_stream_when_old_windows_are_refused_then_they_are_the_edge_of_history(
+    http,
+) -> None:
+    mock_org_api(http)
+    rows = {"2026-07-10": [cost_row("2026-07-10", 99.0)], "2026-09-01": [cost_row("2026-09-01", 5.0)]}
+    mock_costs_by_day(http, rows, refuse_before="2026-08-20", refusal=(403, payload("confluent/error__403")))
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-07-01").build()
+    output = read_source(config)  # every stream: usage, focus_cost, then the entities usage names
+    assert not output.errors
+    assert [r["charges"][0]["amount"] for r in records_of(output, "usage")] == [5.0]
+    assert [r["BilledCost"] for r in records_of(output, "focus_cost")] == [5.0]
+    assert [r["id"] for r in records_of(output, "organizations")] == [f"confluent|{ORG_ID}|organization"]
+    assert "confluent|product|KAFKA" in [r["id"] for r in records_of(output, "products")]
+    for stream in ("usage", "focus_cost"):
+        (entry,) = final_state(output, stream)["states"]
+        assert list(entry["cursor"].values()) == ["2026-09-02T00:00:00Z"], stream
+
+
 def test_given_old_windows_refused_with_403_then_they_are_the_edge_of_history(http) -> None:
     mock_org_api(http)
     rows = {"2026-07-10": [cost_row("2026-07-10", 99.0)], "2026-09-01": [cost_row("2026-09-01", 5.0)]}

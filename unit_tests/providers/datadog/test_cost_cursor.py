@@ -6,9 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from source_usage_metering import source
 from source_usage_metering.providers.datadog import transform
-from unit_tests.conftest import ConfigBuilder, payload
+from unit_tests.conftest import ConfigBuilder, payload, pin_clock
 from unit_tests.datadog_api import PARENT, datadog_account, mock_datadog
 from unit_tests.read_helpers import final_state, read_source, records_of
 
@@ -17,7 +16,7 @@ NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)  # October became fina
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(source, "utc_now", lambda: NOW)
+    pin_clock(monkeypatch, NOW)
 
 
 def cost_cursor(output) -> str | None:
@@ -63,6 +62,36 @@ def test_given_historical_cost_without_the_month_just_closed_then_its_estimate_i
     assert {r["usage"]["cost_status"] for r in costs if r["start_date"].startswith("2026-09")} == {"final"}
     assert cost_cursor(output) == "2026-10-01T00:00:00Z"
     assert any(r.qs.get("start_month") == ["2026-10"] for r in estimated.request_history)
+
+
+def estimated_like_the_api(now_month: str, previous_month: str, body: dict):
+    """`estimated_cost` as Datadog serves it: the current and previous month only, else a 400."""
+
+    def answer(request, context):
+        if request.qs["start_month"][0] < previous_month or request.qs["start_month"][0] > now_month:
+            context.status_code = 400
+            return {"errors": ["Estimated cost is only available for the current and previous month"]}
+        return body
+
+    return answer
+
+
+def test_given_early_in_the_month_and_no_final_cost_for_the_month_before_last_then_no_estimate_is_asked(
+    http, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin_clock(monkeypatch, datetime(2026, 12, 10, 6, tzinfo=timezone.utc))  # November open, October final
+    mock_datadog(http, historical=(200, "cost__empty"), hourly_starts=())  # a new org: nothing billed in October
+    estimated = http.get(
+        "https://api.datadoghq.com/api/v2/usage/estimated_cost",
+        json=estimated_like_the_api("2026-12", "2026-11", payload("datadog/estimated_cost__sub_org")),
+    )
+    cfg = ConfigBuilder().with_account(datadog_account()).with_(start_date="2026-10-01", end_date="2026-12-10").build()
+    output = read_source(cfg, "usage")
+    assert not output.errors
+    assert sorted(r.qs["start_month"][0] for r in estimated.request_history) == ["2026-11"]
+    costs = [r for r in records_of(output, "usage") if r["metric_name"] == "cost"]
+    assert {(r["start_date"][:7], r["usage"]["cost_status"]) for r in costs} == {("2026-11", "estimated")}
+    assert cost_cursor(output) == "2026-10-01T00:00:00Z"  # held: October may still be published (or cost nothing)
 
 
 def test_odd_cost_elements_are_skipped_and_reported() -> None:

@@ -7,20 +7,21 @@ from datetime import datetime, timezone
 
 import pytest
 
-from source_usage_metering import source
 from source_usage_metering.source import SourceUsageMetering
-from unit_tests.conftest import ConfigBuilder, payload
+from unit_tests.conftest import ConfigBuilder, payload, pin_clock
 from unit_tests.datadog_api import CHILD, DATADOG_APP_KEY, HOURLY, PARENT, datadog_account, mock_datadog
 from unit_tests.read_helpers import assert_valid, final_state, read_source, records_of
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
 NEXT_RECORD_ID = payload("datadog/hourly_usage__page1")["meta"]["pagination"]["next_record_id"]
 USAGE_HOURS = ("2026-11-20T00", "2026-11-20T10")  # a day slice and the catalogue streams' probe hour
+# The two hourly pages of a window: 6 + 2 measurements with a value (null is "not applicable", zero is a record).
+PAGE_MEASUREMENTS = 8
 
 
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(source, "utc_now", lambda: NOW)
+    pin_clock(monkeypatch, NOW)
 
 
 def config(**account: object) -> dict:
@@ -115,13 +116,19 @@ def test_child_org_keys_skip_parent_only_data_with_a_warning_and_keep_hourly_usa
     with caplog.at_level(logging.WARNING, logger="airbyte"):
         output = read_source(config())
     usage = records_of(output, "usage")
-    assert usage
+    assert len(usage) == PAGE_MEASUREMENTS
     assert all(r["metric_name"] != "cost" for r in usage)
     assert {r.qs["filter[include_descendants]"][0] for r in hourly_requests(http)} == {"false"}
     warnings = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
     assert "non-parent org keys" in warnings
     assert "billing_read" in warnings
-    assert records_of(output, "products")  # built-in catalogue
+    products = {r["id"]: r for r in records_of(output, "products")}
+    families = [i for i in products if i.startswith("datadog|product|")]
+    dimensions = [i for i in products if i.startswith("datadog|billing_dimension|")]
+    assert len(families) == 46  # the 45 built-in families and quantum_observability, seen in the probe hour
+    assert "datadog|product|quantum_observability" in families
+    assert len(dimensions) == 44  # the built-in billing dimensions: the mapping was refused, cost rows are parent-only
+    assert products["datadog|billing_dimension|infra_host"]["name"] == "Infra Hosts"  # the built-in label
 
 
 def test_missing_billing_read_skips_cost_naming_the_permission(http, caplog) -> None:
@@ -130,7 +137,9 @@ def test_missing_billing_read_skips_cost_naming_the_permission(http, caplog) -> 
     )
     with caplog.at_level(logging.WARNING, logger="airbyte"):
         output = read_source(config(), "usage")
-    assert records_of(output, "usage")
+    usage = records_of(output, "usage")
+    assert len(usage) == PAGE_MEASUREMENTS
+    assert [r for r in usage if r["metric_name"] == "cost"] == []
     assert not output.errors
     assert any("billing_read" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
 
@@ -174,3 +183,14 @@ def test_check_names_the_missing_usage_read_permission(http) -> None:
     assert "usage_read" in message
     assert "Failed permission authorization checks" in message
     assert DATADOG_APP_KEY not in message
+
+
+def test_parent_keys_with_include_child_orgs_false_emit_no_child_org_record(http) -> None:
+    mock_datadog(http, hourly_starts=USAGE_HOURS)  # cost rows and hourly pages hold the parent and a child org
+    output = read_source(config(include_child_orgs=False))
+    assert not output.errors
+    costs = [r for r in records_of(output, "usage") if r["metric_name"] == "cost"]
+    assert {r["organization"]["id"] for r in costs} == {f"datadog|datadoghq.com|{PARENT}|organization"}
+    assert sorted(r["usage"]["product_name"] for r in costs) == ["infra_host", "logs_ingested"]
+    assert {r.qs["filter[include_descendants]"][0] for r in hourly_requests(http)} == {"false"}  # the API filters
+    assert [r["id"] for r in records_of(output, "organizations")] == [f"datadog|datadoghq.com|{PARENT}|organization"]
