@@ -5,6 +5,7 @@ the emulator's page cache therefore lives here, not in the harness. The harness 
 admin endpoints (`/_emulator/stats`, `/_emulator/reset_stats`, `/_emulator/faults`).
 
     python -m benchmarks.emulator_process '{"environments": 20, ...}'   # prints {"base_url", "credentials"}
+    python -m benchmarks.emulator_process '{"scenario": {"months": 16, ...}}'   # any emulator scenario
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import urllib.request
 from typing import Any
 
 from benchmarks.workload import Shape
+from integration_tests.emulator.scenario import Scenario
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_CACHE_BYTES = 2 * 1024**3  # every page of the largest run stays cached: each page is generated once
@@ -26,8 +28,9 @@ PAGE_CACHE_BYTES = 2 * 1024**3  # every page of the largest run stays cached: ea
 class EmulatorProcess:
     """A running emulator child process, driven over HTTP."""
 
-    def __init__(self, shape: Shape) -> None:
-        command = [sys.executable, "-m", "benchmarks.emulator_process", json.dumps(shape.__dict__)]
+    def __init__(self, shape: Shape | Scenario) -> None:
+        knobs = {"scenario": shape.as_dict()} if isinstance(shape, Scenario) else shape.__dict__
+        command = [sys.executable, "-m", "benchmarks.emulator_process", json.dumps(knobs)]
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=root)
         assert self.process.stdout is not None
@@ -75,8 +78,9 @@ def main() -> None:
     """Serve until SIGTERM."""
     from integration_tests.emulator import Emulator
 
-    shape = Shape(**json.loads(sys.argv[1]))
-    emulator = Emulator(scenario=shape.scenario())
+    knobs = json.loads(sys.argv[1])
+    scenario = Scenario(**knobs["scenario"]) if "scenario" in knobs else Shape(**knobs).scenario()
+    emulator = Emulator(scenario=scenario)
     for api in emulator.gateway.apis.values():
         if getattr(api, "cache", None) is not None:
             api.cache._max_bytes = PAGE_CACHE_BYTES  # benchmark-only: no eviction between reps

@@ -46,7 +46,10 @@ from source_usage_metering.streams.sliced import SlicedStream
 from source_usage_metering.streams.spool import CostSpool
 
 CHECK_RETRIES = 1  # a check answers quickly; a sync retries with the full bound
-QUEUE_SIZE = 10_000  # records and messages between the worker pool and the output (bounded memory), as the CDK's
+# Records and messages between the worker pool and the output. The CDK's declarative sources take 10,000; workers
+# fill it faster than stdout drains it, so it held about 50 MB of records (benchmarks/concurrency.py: peak RSS 1.9x
+# one worker's at 10,000, 1.4x at 1,000). The CDK's repository never blocks the main thread on a full queue.
+QUEUE_SIZE = 1_000
 _logger = logging.getLogger("airbyte")
 _SLICE_LOGGER = DebugSliceLogger()
 # Streams whose records reference the entity streams' records, read first, in this order (focus_cost replays

@@ -33,6 +33,7 @@ def test_given_confluent_account_when_parsed_then_defaults_apply() -> None:
     assert parsed.end_date is None
     assert parsed.include_remote_data is True
     assert parsed.lookback_days is None
+    assert parsed.num_workers == 4
 
 
 def test_given_datadog_site_when_parsed_then_host_follows_site() -> None:
@@ -256,6 +257,10 @@ REFUSALS = {
         with_accounts(confluent(), lookback_days=5.0),
         "lookback_days must be a whole number of days from 0 to 365",
     ),
+    "workers-0": (with_accounts(confluent(), num_workers=0), "num_workers must be a whole number from 1 to 20"),
+    "workers-21": (with_accounts(confluent(), num_workers=21), "num_workers must be a whole number from 1 to 20"),
+    "workers-text": (with_accounts(confluent(), num_workers="4"), "num_workers must be a whole number from 1 to 20"),
+    "workers-bool": (with_accounts(confluent(), num_workers=True), "num_workers must be a whole number from 1 to 20"),
     "remote-data-text": (
         with_accounts(confluent(), include_remote_data="yes"),
         "include_remote_data must be true or false",
@@ -427,3 +432,8 @@ def test_accounts_name_themselves_by_position_provider_and_name_never_by_key() -
 def test_only_trailing_slashes_are_taken_off_the_api_url() -> None:
     item = confluent(api_url="https://gateway.example.com/confluentX//")
     assert parse(with_accounts(item)).accounts[0].api_url == "https://gateway.example.com/confluentX"
+
+
+@pytest.mark.parametrize("workers", [1, 20])
+def test_num_workers_takes_1_to_20(workers: int) -> None:
+    assert parse(with_accounts(confluent(), num_workers=workers)).num_workers == workers

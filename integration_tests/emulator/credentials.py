@@ -76,8 +76,8 @@ def build_credentials(scenario: Scenario) -> dict[str, Credential]:
 
     Confluent: one full key per org (`confluent_org_a`, `confluent_org_b`, ...), plus org A keys without billing
     (`confluent_no_billing`) and without organization read (`confluent_no_org_read`). Datadog: parent
-    (`datadog_parent`), first child org (`datadog_child`), parent without `billing_read` (`datadog_no_billing`),
-    parent without `usage_read` (`datadog_no_usage`).
+    (`datadog_parent`), first child org (`datadog_child`), the other child orgs (`datadog_child_2`, ...), parent
+    without `billing_read` (`datadog_no_billing`), parent without `usage_read` (`datadog_no_usage`).
     """
     creds: list[Credential] = []
     for index in range(max(scenario.confluent_orgs, 2)):
@@ -89,6 +89,8 @@ def build_credentials(scenario: Scenario) -> dict[str, Credential]:
     creds.append(_datadog("datadog_parent", "acme-datadog", 0, DATADOG_ALL))
     if scenario.datadog_child_orgs > 0:
         creds.append(_datadog("datadog_child", "acme-datadog-child", 1, DATADOG_ALL))
+    for child in range(2, scenario.datadog_child_orgs + 1):  # the other child orgs' own keys
+        creds.append(_datadog(f"datadog_child_{child}", f"acme-datadog-child-{child}", child, DATADOG_ALL))
     creds.append(_datadog("datadog_no_billing", "acme-datadog-nobilling", 0, DATADOG_ALL - {"billing_read"}))
     creds.append(_datadog("datadog_no_usage", "acme-datadog-nousage", 0, DATADOG_ALL - {"usage_read"}))
     return {cred.name: cred for cred in creds}

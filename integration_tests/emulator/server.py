@@ -59,23 +59,45 @@ class Stats:
             self.requests, self.records = 0, 0
             self.by_path: Counter[str] = Counter()
             self.status_counts: Counter[str] = Counter()
+            self.by_key: Counter[str] = Counter()
+            self.rate_limited_by_key: Counter[str] = Counter()
+            self.pages_by_window: Counter[tuple[str, str]] = Counter()
 
-    def record(self, path: str, status: str, records: int) -> None:
-        """Count one API request."""
+    def record(self, path: str, status: str, records: int, key: str = "", window: str = "") -> None:
+        """Count one API request (`key`: the credential's API key; `window`: the request less its page token)."""
         with self._lock:
             self.requests += 1
             self.records += records
             self.by_path[path] += 1
             self.status_counts[status] += 1
+            self.by_key[key] += 1
+            if status == "429":
+                self.rate_limited_by_key[key] += 1
+            self.pages_by_window[(key, window or path)] += 1
 
     def snapshot(self) -> dict[str, Any]:
-        """Return `{"requests", "by_path", "status_counts", "records_served"}`."""
+        """Return `{"requests", "by_path", "status_counts", "records_served", "by_key"}`.
+
+        `by_key` maps each API key to its `requests`, `rate_limited` (429s) and `longest_chain`: the most requests
+        made for one window (its pages, which must follow each other, and their retries).
+        """
         with self._lock:
+            chains: dict[str, int] = {}
+            for (key, _), pages in self.pages_by_window.items():
+                chains[key] = max(chains.get(key, 0), pages)
             return {
                 "requests": self.requests,
                 "by_path": dict(self.by_path),
                 "status_counts": dict(self.status_counts),
                 "records_served": self.records,
+                "by_key": {
+                    key: {
+                        "requests": count,
+                        "rate_limited": self.rate_limited_by_key[key],
+                        "longest_chain": chains.get(key, 0),
+                    }
+                    for key, count in self.by_key.items()
+                },
             }
 
 
@@ -144,8 +166,9 @@ class Gateway:
         plan = self.injector.plan(request.path) if budget.allowed else FaultPlan()
         if plan.delay:
             time.sleep(plan.delay)
+        key, window = credential_key(request.headers), window_of(request)
         if plan.drop:
-            self.stats.record(request.path, "dropped", 0)
+            self.stats.record(request.path, "dropped", 0, key, window)
             return None
         if not budget.allowed:
             detail = f"Rate limit of {budget.limit} requests in {budget.period_seconds} seconds reached."
@@ -160,7 +183,8 @@ class Gateway:
             body = truncate_json(body)
         headers = {"Content-Type": response.content_type, **response.headers}
         headers.update(rate_limit_headers(provider, request.path, budget))
-        self.stats.record(request.path, str(response.status), response.records if response.status == 200 else 0)
+        records = response.records if response.status == 200 else 0
+        self.stats.record(request.path, str(response.status), records, key, window)
         return Reply(response.status, headers, body)
 
     def _injected(self, provider: str, plan: FaultPlan) -> ApiResponse:
@@ -172,6 +196,15 @@ class Gateway:
         if plan.html:
             return ApiResponse(status=status, body=html_error_page(status), content_type="text/html")
         return provider_error(provider, status, "Internal Server Error" if status == 500 else "Service Unavailable")
+
+
+PAGE_TOKENS = ("page_token", "page[next_record_id]")
+
+
+def window_of(request: ApiRequest) -> str:
+    """The request's path and query less its page token: every page of one window has the same."""
+    query = sorted((name, value) for name, value in request.query.items() if name not in PAGE_TOKENS)
+    return f"{request.path}?{query}"
 
 
 def credential_key(headers: dict[str, str]) -> str:

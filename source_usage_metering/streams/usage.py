@@ -23,7 +23,7 @@ class Usage(SlicedStream):
         self, providers: list[UsageProvider], guard: OverlapGuard | None = None, spool: CostSpool | None = None
     ) -> None:
         super().__init__(providers, guard, spool)
-        self._org_readers: dict[str, str] = {}  # organization id -> the account whose records name it
+        self._org_readers: dict[str, UsageProvider] = {}  # organization id -> the account whose records name it
 
     def slice_records(
         self, provider: UsageProvider, usage_slice: UsageSlice, progress: SliceProgress
@@ -45,19 +45,22 @@ class Usage(SlicedStream):
         """The records, failing the account at a record of an organization another account's records named.
 
         The overlap guard refuses such accounts before reading; this is its run-time check (a child org that
-        appeared after the guard looked): the record is not emitted, so no line arrives twice.
+        appeared after the guard looked): the record is not emitted, so no line arrives twice. Accounts are read
+        concurrently, so which of the two meets the organization second depends on timing: the error names both
+        in config order, the same words either way (the next sync's guard then refuses one of them up front).
         """
-        readers, label, last = self._org_readers, provider.label, None
+        readers, last = self._org_readers, None
         for record in records:
             organization = record["organization"]
             if organization is not last:  # records of one org share their reference object
-                reader = readers.setdefault(organization["id"], label)
-                if reader != label:
+                reader = readers.setdefault(organization["id"], provider)
+                if reader is not provider:
+                    first, second = sorted((reader, provider), key=self._providers.index)
                     raise ConfigError(
                         provider.config_path,
-                        f"reads organization {organization['id']}, which {reader} also reads; every line would "
-                        "arrive twice: remove one of the two accounts, or set include_child_orgs to false on the "
-                        "parent organization's account",
+                        f"{first.label} and {second.label} both read organization {organization['id']}; every "
+                        "line would arrive twice: remove one of the two accounts, or set include_child_orgs to "
+                        "false on the parent organization's account",
                     )
                 last = organization
             yield record
