@@ -200,7 +200,7 @@ class SourceUsageMetering(ConcurrentSourceAdapter):
             providers = [build_provider(account, parsed, now=now) for account in parsed.accounts]
         except UsageMeteringError as error:
             raise error.to_traced() from None
-        guard, spool = OverlapGuard(providers), CostSpool()
+        guard, spool = OverlapGuard(providers, parsed.num_workers), CostSpool()
         streams: list[Stream] = [
             FocusCost(providers, guard, spool),
             Organizations(providers, guard),

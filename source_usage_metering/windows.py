@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -20,6 +20,16 @@ class Window:
     def days(self) -> float:
         """Length in days."""
         return (self.end - self.start) / timedelta(days=1)
+
+
+def covered(window: Window, by: Iterable[Window]) -> bool:
+    """Whether the windows `by`, taken together, cover every instant of `window`."""
+    reached = window.start
+    for part in sorted(by, key=lambda w: w.start):
+        if part.start > reached:
+            break
+        reached = max(reached, part.end)
+    return reached >= window.end
 
 
 def at_midnight(day: date) -> datetime:

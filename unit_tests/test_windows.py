@@ -5,7 +5,16 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from source_usage_metering.windows import Window, add_months, iso, iso_or_none, month_slices, parse_iso, sync_range
+from source_usage_metering.windows import (
+    Window,
+    add_months,
+    covered,
+    iso,
+    iso_or_none,
+    month_slices,
+    parse_iso,
+    sync_range,
+)
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 25, 13, 30, tzinfo=UTC)
@@ -170,3 +179,21 @@ def test_the_machines_time_zone_never_matters(monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.parametrize("value", [None, "", 5, "yesterday", ["2026-09-01"]])
 def test_iso_or_none_never_invents_a_time(value: object) -> None:
     assert iso_or_none(value) is None
+
+
+def _w(start: str, end: str) -> Window:
+    return Window(datetime.fromisoformat(f"{start}T00:00:00+00:00"), datetime.fromisoformat(f"{end}T00:00:00+00:00"))
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        ([("2026-11-01", "2026-12-01")], True),
+        ([("2026-11-20", "2026-12-01"), ("2026-10-01", "2026-11-20")], True),  # joined, in any order
+        ([("2026-10-01", "2026-11-19"), ("2026-11-20", "2026-12-01")], False),  # a day missing
+        ([("2026-11-17", "2026-11-23")], False),  # ends a day short
+        ([], False),
+    ],
+)
+def test_covered_needs_every_instant_of_the_window(parts: list[tuple[str, str]], expected: bool) -> None:
+    assert covered(_w("2026-11-17", "2026-11-24"), [_w(*p) for p in parts]) is expected

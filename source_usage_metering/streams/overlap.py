@@ -9,7 +9,9 @@ either way). A refused account fails every stream with a config error naming bot
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from source_usage_metering.errors import ConfigError
@@ -37,18 +39,25 @@ class Reach:
 class OverlapGuard:
     """Decides once per sync which accounts are refused; every stream of the sync asks it (see module docstring)."""
 
-    def __init__(self, providers: Sequence[UsageProvider]) -> None:
+    def __init__(self, providers: Sequence[UsageProvider], max_workers: int = 1) -> None:
+        """`max_workers`: how many accounts are asked what they read at once (each may take a few requests)."""
         self._providers = providers
+        self._max_workers = max(1, min(max_workers, len(providers)))
         self._refused: dict[int, ConfigError] | None = None
+        self._lock = threading.Lock()
 
     def refusal(self, provider: UsageProvider) -> ConfigError | None:
-        """The config error refusing this account, or None."""
-        if self._refused is None:
-            self._refused = self._decide()
+        """The config error refusing this account, or None (thread-safe: accounts are planned at once)."""
+        with self._lock:
+            if self._refused is None:
+                self._refused = self._decide()
         return self._refused.get(id(provider))
 
     def _decide(self) -> dict[int, ConfigError]:
-        reaches = [(provider, reach) for provider in self._providers if (reach := _reach(provider)) is not None]
+        with ThreadPoolExecutor(self._max_workers, thread_name_prefix="overlap") as pool:
+            found = list(pool.map(_reach, self._providers))
+        pairs = zip(self._providers, found, strict=True)
+        reaches = [(provider, reach) for provider, reach in pairs if reach is not None]
         refused: dict[int, ConfigError] = {}
         for position, (first, first_reach) in enumerate(reaches):
             for second, second_reach in reaches[position + 1 :]:

@@ -13,6 +13,7 @@ import threading
 from abc import abstractmethod
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -88,22 +89,31 @@ class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
         )
 
     def plan_partitions(self) -> list[list[Any]]:
-        """Every account's partitions in plan order (an account that fails to plan: one partition reporting it)."""
-        per_account: list[list[Any]] = []
-        for provider in self._providers:
-            try:
-                self.claim_partition(provider)
-                planned = [s for s in provider.plan_usage(_Cursors(self)) if self.wants(s)]
-            except Exception as error:
-                self.account_failed(provider, error)
-                per_account.append([FailedAccount(self, provider, error)])
-                continue
-            partitions = [SlicePartition(self, provider, usage_slice) for usage_slice in planned]
-            self._unsettled[id(provider)] = deque(partitions)
-            per_account.append(partitions)
+        """Every account's partitions in plan order (an account that fails to plan: one partition reporting it).
+
+        Accounts are planned at once, up to `num_workers`: planning may take requests (a Confluent key's org and
+        environments, a Datadog key's org and recent rows), and the CDK generates a stream's partitions in one
+        thread, so at 1 s a request eight accounts planned in turn kept the pool idle for half a minute.
+        """
+        workers = max(1, min(self._providers[0].config.num_workers if self._providers else 1, len(self._providers)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="plan") as pool:
+            per_account = list(pool.map(self._plan_account, self._providers))
         self.forget_removed_accounts()
         self.progress.slices_planned = sum(len(parts) for parts in per_account)
         return per_account
+
+    def _plan_account(self, provider: UsageProvider) -> list[Any]:
+        try:
+            self.claim_partition(provider)
+            planned = [s for s in provider.plan_usage(_Cursors(self)) if self.wants(s)]
+        except Exception as error:
+            with self._lock:
+                self.account_failed(provider, error)
+            return [FailedAccount(self, provider, error)]
+        partitions = [SlicePartition(self, provider, usage_slice) for usage_slice in planned]
+        with self._lock:
+            self._unsettled[id(provider)] = deque(partitions)
+        return partitions
 
     def read_partition(self, partition: SlicePartition) -> Iterator[Record]:
         """A slice's records, in a worker thread; an account's failure is reported once, its later slices skipped."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from functools import cached_property
 from typing import Any
 
 import requests
 
+from source_usage_metering.caching import cached_property
 from source_usage_metering.providers.base import CursorLookup, Partition, SliceProgress, UsageProvider, UsageSlice
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
 from source_usage_metering.windows import fixed_slices, sync_range

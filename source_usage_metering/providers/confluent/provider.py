@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from functools import cached_property
 from typing import Any
 
 import requests
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
+from source_usage_metering.caching import cached_property
 from source_usage_metering.errors import PermissionDenied, ProviderError, Refusal, RefusalReason
 from source_usage_metering.focus.columns import FocusContext
 from source_usage_metering.http.auth import basic_auth
@@ -31,7 +31,7 @@ from source_usage_metering.providers.confluent.endpoints import (
 )
 from source_usage_metering.providers.confluent.known_products import PRODUCTS
 from source_usage_metering.records import Organization, Product, UsageRecord, Workspace
-from source_usage_metering.windows import Window, at_midnight, day_boundaries, describe
+from source_usage_metering.windows import Window, at_midnight, covered, day_boundaries, describe
 
 logger = logging.getLogger("airbyte")
 
@@ -48,6 +48,7 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._seen_products: dict[str, None] = {}  # product values of every cost row read in this sync
+        self._served_cost_windows: list[Window] = []  # windows whose every row's product is in _seen_products
 
     def authenticator(self) -> requests.auth.AuthBase:
         """HTTP Basic with the Cloud API key and secret."""
@@ -137,10 +138,15 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
             yield transform.to_workspace(raw, self.tenant, include_remote_data=self.config.include_remote_data)
 
     def iter_products(self) -> Iterable[Product]:
-        """The catalogue, the products of the most recent cost days and of every cost row read in this sync."""
+        """The catalogue, the products of the most recent cost days and of every cost row read in this sync.
+
+        The recent days are asked only when the usage read of this sync did not already serve them all.
+        """
         seen = dict.fromkeys(PRODUCTS)
-        for row in self._read_costs(planning.recent_products_window(self.now)):
-            seen.setdefault(row.get("product"), None)
+        recent = planning.recent_products_window(self.now)
+        if not covered(recent, list(self._served_cost_windows)):
+            for row in self._read_costs(recent):
+                seen.setdefault(row.get("product"), None)
         seen.update(self._seen_products)
         for product in seen:
             if isinstance(product, str) and product:
@@ -169,8 +175,11 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
         include = self.config.include_remote_data
         tenant, names, memo = self.tenant, self._environment_names, self._line_memo
         for key, line_rows in lines.items():
-            self._seen_products[key[3]] = None
+            self._seen_products[key[3]] = None  # before its record: a failure later leaves no unresolvable product
             yield transform.to_usage_record(key, line_rows, tenant, names, include_remote_data=include, memo=memo)
+        for row in rows:
+            self._seen_products.setdefault(row.get("product"), None)
+        self._served_cost_windows.extend(part.window for part in narrowed.served)
         self._hold_at_provider_day(progress)
 
     def focus_rows(self, record: UsageRecord) -> list[dict[str, Any]]:

@@ -11,12 +11,12 @@ import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from functools import cached_property
 from typing import Any
 
 import requests
 from airbyte_cdk.sources.streams.http.request_window_split_exception import RequestWindowSplitRequiredException
 
+from source_usage_metering.caching import cached_property
 from source_usage_metering.errors import PermissionDenied, ProviderError, Refusal, RefusalReason
 from source_usage_metering.focus.columns import FocusContext
 from source_usage_metering.http.auth import HeaderAuth

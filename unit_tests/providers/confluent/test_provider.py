@@ -212,3 +212,23 @@ def test_lookback_never_shorter_than_the_data_delay(http) -> None:
     config = ConfigBuilder().with_confluent().with_(start_date="2026-01-01", end_date="2026-09-30", lookback_days=0)
     read_source(config.build(), "usage", state=state)
     assert [r.qs["start_date"][0] for r in cost_requests(http)] == ["2026-09-17"]
+
+
+def test_given_usage_read_the_last_days_then_products_ask_for_nothing_more(http) -> None:
+    mock_org_api(http)
+    rows = {"2026-11-20": [cost_row("2026-11-20", 7.0, product="CONNECT", line_type="CONNECT_CAPACITY")]}
+    mock_costs_by_day(http, rows)
+    config = ConfigBuilder().with_confluent().with_(start_date="2026-11-01").without("end_date").build()
+    output = read_source(config, "usage", "products")
+    windows = sorted((r.qs["start_date"][0], r.qs["end_date"][0]) for r in cost_requests(http))
+    assert windows == [("2026-11-01", "2026-11-24")]  # today (2026-11-24) is not read: no extra products call
+    assert "confluent|product|CONNECT" in [r["id"] for r in records_of(output, "products")]
+
+
+def test_given_products_alone_then_the_last_seven_days_are_asked_for_their_products(http) -> None:
+    mock_org_api(http)
+    mock_costs_by_day(http, {"2026-11-20": [cost_row("2026-11-20", 7.0, product="CONNECT")]})
+    output = read_source(ConfigBuilder().with_confluent().build(), "products")
+    windows = [(r.qs["start_date"][0], r.qs["end_date"][0]) for r in cost_requests(http)]
+    assert windows == [("2026-11-17", "2026-11-24")]
+    assert "confluent|product|CONNECT" in [r["id"] for r in records_of(output, "products")]
