@@ -9,7 +9,7 @@ treated the same way; Confluent's daily lines land on their day.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,14 +18,13 @@ from typing import Any
 
 from integration_tests.demo.summary import Period, ReadSummary
 
-CENT = Decimal("0.01")
 TOP_PRODUCTS = 12
 COLOURS = {"confluent": "#1f6fb4", "datadog": "#7b45b7"}
 OTHER_COLOURS = ("#2a9d8f", "#e76f51", "#8a6d3b", "#555555")
 PROVIDER_NAMES = {"confluent": "Confluent Cloud", "datadog": "Datadog"}
-SPREAD_NOTE = (
-    "Datadog bills per month: each month's cost is spread evenly over its days (the current month over the days "
-    "so far: Datadog's estimate until the 16th of the next month). Confluent reports each day."
+FOOTNOTE = (
+    "Daily lines are net of credits and promotions. The latest days are low while providers finish billing them "
+    "(Confluent's data lags up to 72 h). Source: the connector's usage stream, read from the emulator."
 )
 
 
@@ -36,15 +35,18 @@ class ChartData:
     Attributes:
         daily: Series name (the provider; `provider (currency)` when a provider bills in several) -> day -> cost,
             net of credits.
+        currencies: Series name -> its currency.
+        spread: Series made of periods longer than a day (Datadog months) -> the first day of the period still open
+            at the read's end (the month to date), or None.
         products: The top products by cost: (provider, label, currency, amount), largest first; credits excluded.
-        credits: Credits and promotions per series name (negative amounts), left out of `products`.
-        currency: The currency of the y axis (the one most cost is in).
+        credits: Credits and promotions per provider (negative amounts), left out of `products`.
     """
 
     daily: dict[str, dict[date, Decimal]]
+    currencies: dict[str, str]
+    spread: dict[str, date | None]
     products: list[tuple[str, str, str, Decimal]]
     credits: dict[str, Decimal]
-    currency: str
 
 
 def chart_data(summary: ReadSummary, until: date, top: int = TOP_PRODUCTS) -> ChartData:
@@ -56,12 +58,15 @@ def chart_data(summary: ReadSummary, until: date, top: int = TOP_PRODUCTS) -> Ch
         top: How many products the bar chart shows.
 
     Returns:
-        The daily series, the top products, the credits and the main currency (see `ChartData`).
+        The daily series, their currencies, which are spread monthly figures, the top products and the credits.
     """
-    per_currency: defaultdict[str, Decimal] = defaultdict(Decimal)
-    for period, amount in summary.cost_by_period.items():
-        per_currency[period.currency] += abs(amount)
-    currency = max(per_currency, key=per_currency.__getitem__) if per_currency else "USD"
+    names = series_names(summary.cost_by_period)
+    spread: dict[str, date | None] = {}
+    for period in summary.cost_by_period:
+        start, end = date.fromisoformat(period.start), date.fromisoformat(period.end)
+        if (end - start).days > 1:
+            open_from = spread.get(names[period]) or (start if end > until else None)
+            spread[names[period]] = open_from
     products = [row for row in summary.cost_per_product(credits=False) if row[3] > 0]
     credits: defaultdict[str, Decimal] = defaultdict(Decimal)
     for key, amount in summary.cost_by_product.items():
@@ -69,10 +74,23 @@ def chart_data(summary: ReadSummary, until: date, top: int = TOP_PRODUCTS) -> Ch
             credits[key.provider] += amount
     return ChartData(
         daily=daily_cost(summary.cost_by_period, until),
+        currencies={name: period.currency for period, name in names.items()},
+        spread=spread,
         products=sorted(products, key=lambda row: -row[3])[:top],
         credits=dict(credits),
-        currency=currency,
     )
+
+
+def series_names(periods: Iterable[Period]) -> dict[Period, str]:
+    """The chart series of each period: its provider, or `provider (currency)` for a provider in several."""
+    periods = list(periods)
+    currencies: defaultdict[str, set[str]] = defaultdict(set)
+    for period in periods:
+        currencies[period.provider].add(period.currency)
+    return {
+        period: period.provider if len(currencies[period.provider]) == 1 else f"{period.provider} ({period.currency})"
+        for period in periods
+    }
 
 
 def daily_cost(cost_by_period: Mapping[Period, Decimal], until: date) -> dict[str, dict[date, Decimal]]:
@@ -85,16 +103,15 @@ def daily_cost(cost_by_period: Mapping[Period, Decimal], until: date) -> dict[st
     Returns:
         Series name -> day -> amount, days in order.
     """
-    currencies: defaultdict[str, set[str]] = defaultdict(set)
-    for period in cost_by_period:
-        currencies[period.provider].add(period.currency)
+    names = series_names(cost_by_period)
     daily: defaultdict[str, defaultdict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for period, amount in cost_by_period.items():
-        name = period.provider if len(currencies[period.provider]) == 1 else f"{period.provider} ({period.currency})"
         start, end = date.fromisoformat(period.start), date.fromisoformat(period.end)
-        days = [start + timedelta(days=n) for n in range((min(end, until) - start).days)] or [start]
-        for day, share in zip(days, spread_evenly(amount, len(days)), strict=True):
-            daily[name][day] += share
+        days = [start + timedelta(days=n) for n in range((min(end, until) - start).days)]
+        if not days and not amount:
+            continue  # a month that starts on the read's last day has nothing yet
+        for day, share in zip(days or [start], spread_evenly(amount, len(days) or 1), strict=True):
+            daily[names[period]][day] += share
     return {name: dict(sorted(days.items())) for name, days in sorted(daily.items())}
 
 
@@ -110,7 +127,7 @@ def spread_evenly(amount: Decimal, parts: int) -> list[Decimal]:
 
 
 def draw_chart(data: ChartData, path: Path) -> Path:
-    """Write the chart as a PNG: daily cost per provider on top, the top products below.
+    """Write the chart as a PNG: one panel of daily cost per provider (each its own scale), the top products below.
 
     Args:
         data: The numbers (see `chart_data`).
@@ -124,21 +141,34 @@ def draw_chart(data: ChartData, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (daily_axes, product_axes) = plt.subplots(
-        2, 1, figsize=(12, 9.5), height_ratios=(3, 2.4), layout="constrained"
-    )
+    series = list(data.daily)
+    heights = [2.4] * len(series) + [0.8 + 0.34 * max(len(data.products), 3)]
+    figure = plt.figure(figsize=(12, 1.2 + sum(heights)), layout="constrained")
+    grid = figure.add_gridspec(len(heights), 1, height_ratios=heights)
     colours = _colours(data)
-    _plot_daily(daily_axes, data, colours)
-    _plot_products(product_axes, data, colours)
-    total = sum((sum(days.values(), Decimal(0)) for days in data.daily.values()), Decimal(0))
-    days = sorted({day for series in data.daily.values() for day in series})
-    span = f"{days[0]:%d %b %Y} to {days[-1]:%d %b %Y}" if days else "no cost"
-    figure.suptitle(f"Usage cost, {span}: {total:,.0f} {data.currency} in all", fontsize=15, fontweight="bold")
-    figure.text(0.5, -0.01, SPREAD_NOTE, ha="center", va="top", fontsize=9, color="#444444", wrap=True)
+    first = None
+    for row, name in enumerate(series):
+        axes = figure.add_subplot(grid[row], sharex=first)
+        first = first or axes
+        _plot_daily(axes, name, data, colours[name])
+    _plot_products(figure.add_subplot(grid[len(series)]), data, colours)
+    figure.suptitle(_headline(data), fontsize=15, fontweight="bold")
+    figure.text(0.01, -0.005, FOOTNOTE, ha="left", va="top", fontsize=9, color="#444444")
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110, bbox_inches="tight", facecolor="white")
     plt.close(figure)
     return path
+
+
+def _headline(data: ChartData) -> str:
+    days = sorted({day for series in data.daily.values() for day in series})
+    if not days:
+        return "Usage cost: none in the period read"
+    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for name, series in data.daily.items():
+        totals[data.currencies[name]] += sum(series.values(), Decimal(0))
+    money = " + ".join(f"{amount:,.0f} {currency}" for currency, amount in sorted(totals.items()))
+    return f"Usage cost, {days[0]:%d %b %Y} to {days[-1]:%d %b %Y}: {money}"
 
 
 def _colours(data: ChartData) -> dict[str, str]:
@@ -152,27 +182,36 @@ def _label(series: str) -> str:
     return f"{PROVIDER_NAMES.get(provider, provider)} {rest}".strip()
 
 
-def _plot_daily(axes: Any, data: ChartData, colours: dict[str, str]) -> None:
+def _plot_daily(axes: Any, name: str, data: ChartData, colour: str) -> None:
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.ticker import StrMethodFormatter
 
-    for name, days in data.daily.items():
-        x, y = list(days), [float(value) for value in days.values()]
-        x, y = [*x, x[-1] + timedelta(days=1)], [*y, y[-1]]  # the last day's step gets its full width
-        total = sum(days.values(), Decimal(0))
-        credit = data.credits.get(name, Decimal(0))
-        label = f"{_label(name)}: {total:,.0f} {data.currency}" + (f" (credits {credit:,.0f})" if credit else "")
-        axes.plot(x, y, drawstyle="steps-post", color=colours[name], linewidth=1.6, label=label)
-        axes.fill_between(x, y, step="post", color=colours[name], alpha=0.12)
+    days, currency = data.daily[name], data.currencies[name]
+    x = [*days, max(days) + timedelta(days=1)]  # the last day's step gets its full width
+    y = [float(value) for value in days.values()]
+    y.append(y[-1])
+    axes.plot(x, y, drawstyle="steps-post", color=colour, linewidth=1.4)
+    axes.fill_between(x, y, step="post", color=colour, alpha=0.15)
+    total = sum(days.values(), Decimal(0))
+    credit = data.credits.get(name.split(" ")[0], Decimal(0))
+    title = f"{_label(name)}: {total:,.0f} {currency}" + (
+        f" (net of {credit:,.0f} {currency} credits)" if credit else ""
+    )
+    if name in data.spread:
+        title += ", billed per month: each month spread evenly over its days"
+        open_from = data.spread[name]
+        if open_from is not None:
+            axes.axvspan(open_from, x[-1], color="#999999", alpha=0.15, linewidth=0)
+            axes.annotate("month to date\n(estimate)", (open_from, 0.45), xycoords=("data", "axes fraction"),
+                          xytext=(4, 0), textcoords="offset points", fontsize=8, color="#555555")  # fmt: skip
+    axes.set_title(title, loc="left", fontsize=11)
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
     axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    axes.set_ylabel(f"{data.currency} per day")
-    axes.set_ylim(bottom=min(0, axes.get_ylim()[0]))
-    axes.set_title("Daily cost per provider (net of credits)", loc="left", fontsize=12)
+    axes.set_ylabel(f"{currency} per day")
+    axes.set_ylim(min(0, min(y) * 1.1), max(max(y) * 1.12, 1))
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="upper left", frameon=False)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 
@@ -186,11 +225,10 @@ def _plot_products(axes: Any, data: ChartData, colours: dict[str, str]) -> None:
     bars = axes.barh(labels, values, color=[colours.get(provider, "#777777") for provider, *_ in rows])
     axes.bar_label(bars, labels=[f" {amount:,.0f} {currency}" for _, _, currency, amount in rows], fontsize=9)
     axes.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    axes.set_xlim(right=max(values, default=1) * 1.18)
+    axes.set_xlim(right=max(values, default=1) * 1.2)
     credits = sum(data.credits.values(), Decimal(0))
-    note = f"; credits and promotions ({credits:,.0f} {data.currency}) are not in the bars" if credits else ""
-    axes.set_title(f"Top {len(rows)} products by cost over the period{note}", loc="left", fontsize=12)
-    axes.set_xlabel(data.currency)
+    note = f" (credits and promotions, {credits:,.0f}, are not in the bars)" if credits else ""
+    axes.set_title(f"Top {len(rows)} products by cost over the period{note}", loc="left", fontsize=11)
     axes.grid(axis="x", alpha=0.3)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)

@@ -66,6 +66,7 @@ class ReadProgress:
         self.estimates: dict[str, int] = {}
         self.account = self.window = self.slices = ""
         self.finished: set[str] = set()
+        self.streams: list[str] = list(STREAM_ORDER)  # plus any other stream the read starts (e.g. a FOCUS stream)
         self._samples: deque[tuple[float, int]] = deque([(self.started, 0)])
 
     def add(self, message: dict[str, Any]) -> None:
@@ -83,6 +84,8 @@ class ReadProgress:
             name = (status.get("stream_descriptor") or {}).get("name", "")
             if status.get("status") in ("STARTED", "RUNNING"):
                 self.stream = name
+                if name not in self.streams:
+                    self.streams.append(name)
             elif status.get("status") in ("COMPLETE", "INCOMPLETE"):
                 self.finished.add(name)
 
@@ -95,7 +98,7 @@ class ReadProgress:
     def snapshot(self) -> Snapshot:
         """Where the read is now."""
         now = self.clock()
-        records = {name: self.records.get(name, 0) for name in (*STREAM_ORDER, self.stream) if name}
+        records = {name: self.records.get(name, 0) for name in self.streams}
         rate = self._rate(now, sum(records.values()))
         estimate = self.estimates.get(self.stream)
         left = (estimate - records.get(self.stream, 0)) if estimate is not None else None

@@ -180,7 +180,8 @@ class ReadSummary:
         """The text the demo prints at the end: records per stream, cost per provider and per product."""
         total = sum(self.records.values())
         lines = ["", f"Read finished in {elapsed_s:.1f} s ({total:,} records). Records per stream:"]
-        lines += [f"  {stream:<14} {self.records.get(stream, 0):>12,}" for stream in STREAMS]
+        streams = [*STREAMS, *sorted(set(self.records) - set(STREAMS))]
+        lines += [f"  {stream:<14} {self.records.get(stream, 0):>12,}" for stream in streams]
         kinds = ", ".join(
             f"{count:,} {provider} {kind}" for (provider, kind), count in sorted(self.usage_kinds.items())
         )
