@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from integration_tests.emulator.process import EmulatorProcess
 
@@ -33,6 +33,7 @@ SAMPLE_S = 0.5
 PEAK_TARGET_MB = 1024
 WALL_TARGET = 1.5
 PAGE = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Sampled:
         peak_mb: The maximum of the summed RSS of the process tree over the samples.
         at_peak_mb: Each role's RSS in the sample of the peak (demo, emulator, connector, other).
         role_peak_mb: Each role's own maximum over the run.
+        role_cpu_s: Each role's CPU seconds (user + system) as last sampled (up to 0.5 s short per process).
         samples: How many samples were taken.
         load: The mean of the 1-minute load average over the samples (the host is shared: context for wall times).
     """
@@ -54,6 +56,7 @@ class Sampled:
     peak_mb: float
     at_peak_mb: dict[str, float] = field(default_factory=dict)
     role_peak_mb: dict[str, float] = field(default_factory=dict)
+    role_cpu_s: dict[str, float] = field(default_factory=dict)
     samples: int = 0
     load: float = 0.0
 
@@ -70,13 +73,21 @@ def role(cmdline: list[str]) -> str:
     return "other"
 
 
-def tree_rss(roots: list[int]) -> dict[int, tuple[str, int]]:
-    """Map each pid of the roots' trees to (role, RSS bytes); psutil when installed, else /proc."""
+class Seen(NamedTuple):
+    """One process in one sample."""
+
+    role: str
+    rss: int  # bytes
+    cpu_s: float  # user + system so far
+
+
+def tree_rss(roots: list[int]) -> dict[int, Seen]:
+    """Map each pid of the roots' trees to its role, RSS and CPU so far; psutil when installed, else /proc."""
     try:
         import psutil
     except ImportError:
         return _proc_tree_rss(roots)
-    found: dict[int, tuple[str, int]] = {}
+    found: dict[int, Seen] = {}
     for root in roots:
         try:
             top = psutil.Process(root)
@@ -85,23 +96,25 @@ def tree_rss(roots: list[int]) -> dict[int, tuple[str, int]]:
             continue
         for process in processes:
             try:
-                found[process.pid] = (role(process.cmdline()), process.memory_info().rss)
+                cpu = process.cpu_times()
+                found[process.pid] = Seen(role(process.cmdline()), process.memory_info().rss, cpu.user + cpu.system)
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
     return found
 
 
-def _proc_tree_rss(roots: list[int]) -> dict[int, tuple[str, int]]:
+def _proc_tree_rss(roots: list[int]) -> dict[int, Seen]:
     children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
+                stats[int(entry)] = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found: dict[int, tuple[str, int]] = {}
-    pending = list(roots)
+            children.setdefault(int(stats[int(entry)][1]), []).append(int(entry))
+    found: dict[int, Seen] = {}
+    pending = [root for root in roots if root in stats]
     while pending:
         pid = pending.pop()
         try:
@@ -109,7 +122,7 @@ def _proc_tree_rss(roots: list[int]) -> dict[int, tuple[str, int]]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        found[pid] = (role(cmdline), rss)
+        found[pid] = Seen(role(cmdline), rss, (int(stats[pid][11]) + int(stats[pid][12])) / CLOCK_TICKS)
         pending += children.get(pid, [])
     return found
 
@@ -120,6 +133,7 @@ class TreeSampler:
     def __init__(self, roots: list[int]) -> None:
         self.roots = roots
         self.result = Sampled(wall_s=0, returncode=0, peak_mb=0)
+        self._cpu: dict[int, tuple[str, float]] = {}  # the last CPU seen of every process, gone ones included
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
@@ -140,9 +154,13 @@ class TreeSampler:
     def sample(self) -> None:
         """Take one sample."""
         by_role: dict[str, float] = {}
-        for name, rss in tree_rss(self.roots).values():
-            by_role[name] = by_role.get(name, 0) + rss / 2**20
+        for pid, seen in tree_rss(self.roots).items():
+            by_role[seen.role] = by_role.get(seen.role, 0) + seen.rss / 2**20
+            self._cpu[pid] = (seen.role, seen.cpu_s)
         result = self.result
+        result.role_cpu_s = {}
+        for name, cpu_s in self._cpu.values():
+            result.role_cpu_s[name] = result.role_cpu_s.get(name, 0) + cpu_s
         result.load = (result.load * result.samples + os.getloadavg()[0]) / (result.samples + 1)
         result.samples += 1
         for name, mb in by_role.items():
@@ -225,20 +243,14 @@ def table(reps: list[Rep]) -> str:
     """The Markdown table of the runs (and whether the targets are met)."""
     rows = [
         "| rep | run | wall s | load (1 min) | peak RSS MB (tree, 0.5 s samples) | at the peak MB | each process's own "
-        "peak MB | records |",
-        "|---|---|---|---|---|---|---|---|",
+        "peak MB | CPU s | records |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for number, rep in enumerate(reps, 1):
         records = sum(rep.digest.get("records", {}).values())
-        rows.append(
-            f"| {number} | `./scripts/demo` (its read: {rep.digest.get('read_seconds', 0):.1f} s) | "
-            f"{rep.demo.wall_s:.1f} | {rep.demo.load:.1f} | {rep.demo.peak_mb:,.0f} | {_mb(rep.demo.at_peak_mb)} | "
-            f"{_mb(rep.demo.role_peak_mb)} | {records:,} |"
-        )
-        rows.append(
-            f"| {number} | connector `read` alone > /dev/null | {rep.alone.wall_s:.1f} | {rep.alone.load:.1f} | "
-            f"{rep.alone.peak_mb:,.0f} | {_mb(rep.alone.at_peak_mb)} | {_mb(rep.alone.role_peak_mb)} | |"
-        )
+        read_s = rep.digest.get("read_seconds", 0)
+        rows.append(f"| {number} | `./scripts/demo` (its read: {read_s:.1f} s) | {_cells(rep.demo)} | {records:,} |")
+        rows.append(f"| {number} | connector `read` alone > /dev/null | {_cells(rep.alone)} | |")
     peak = max(rep.demo.peak_mb for rep in reps)
     ratios = ", ".join(f"{rep.ratio:.2f}" for rep in reps)
     worst = max(rep.ratio for rep in reps)
@@ -250,8 +262,21 @@ def table(reps: list[Rep]) -> str:
     return "\n".join(rows)
 
 
-def _mb(by_role: dict[str, float]) -> str:
-    return ", ".join(f"{name} {mb:,.0f}" for name, mb in sorted(by_role.items()))
+def _cells(run: Sampled) -> str:
+    return " | ".join(
+        (
+            f"{run.wall_s:.1f}",
+            f"{run.load:.1f}",
+            f"{run.peak_mb:,.0f}",
+            _by_role(run.at_peak_mb),
+            _by_role(run.role_peak_mb),
+            _by_role(run.role_cpu_s),
+        )
+    )
+
+
+def _by_role(values: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:,.0f}" for name, value in sorted(values.items()) if name != "other" or value >= 1)
 
 
 def _verdict(met: bool) -> str:
