@@ -6,6 +6,7 @@ as it arrives, copies it to a file, and stops a child that stays silent too long
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -18,6 +19,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
 
 STREAMS = ("organizations", "products", "usage", "workspaces")
 
@@ -106,6 +112,7 @@ def connector_argv(
 
 
 CHUNK_BYTES = 1 << 20
+PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size; the default 64 KB pipe stalls the child on every burst
 STDERR_TAIL_BYTES = 64 * 1024
 LineHandler = Callable[[list[bytes]], None]
 
@@ -191,6 +198,7 @@ def stream_process(
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None
     assert process.stderr is not None
+    _widen_pipe(process.stdout)
     tail = bytearray()
     bytes_out = 0
     try:
@@ -216,6 +224,14 @@ def stream_process(
             process.kill()
             process.wait()
     return StreamedRun(returncode, watchdog.fired_after_s, tail.decode(errors="replace"), bytes_out)
+
+
+def _widen_pipe(stream: IO[bytes]) -> None:
+    """Let the child write up to 1 MB ahead of the reader (Linux; elsewhere the default size stays)."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if set_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(stream.fileno(), set_size, PIPE_BYTES)
 
 
 def _drain(stream: IO[bytes], tail: bytearray, watchdog: Watchdog) -> None:
