@@ -23,6 +23,7 @@ CREDIT_MARKERS = ("CREDIT", "PROMO", "REFUND")
 # What a products record says when its value is not in the connector's catalogue (Datadog families today).
 NOT_IN_CATALOGUE = re.compile(r"not in the (built-in )?catalogue|catalogue does not know", re.IGNORECASE)
 MAX_ERRORS = 20
+ZERO = Decimal(0)
 
 
 class Period(NamedTuple):
@@ -123,12 +124,13 @@ class ReadSummary:
             self.usage_kinds[(provider, "measurements")] += 1
             return
         self.usage_kinds[(provider, "cost lines")] += 1
-        start, end = (data.get("start_date") or "")[:10], (data.get("end_date") or "")[:10]
+        per_currency: dict[str, Decimal] = {}  # a record's charges are almost always in one currency
         for charge in charges:
-            if charge.get("amount") is None:
-                continue
-            currency = charge.get("currency") or "?"
-            amount = Decimal(str(charge["amount"]))
+            if charge.get("amount") is not None:
+                currency = charge.get("currency") or "?"
+                per_currency[currency] = per_currency.get(currency, ZERO) + Decimal(str(charge["amount"]))
+        start, end = (data.get("start_date") or "")[:10], (data.get("end_date") or "")[:10]
+        for currency, amount in per_currency.items():
             self.cost_by_period[Period(provider, currency, start, end or start)] += amount
             self.cost_by_product[product_key(data, currency)] += amount
         product = data.get("product")
