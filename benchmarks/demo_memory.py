@@ -134,6 +134,7 @@ class TreeSampler:
         self.roots = roots
         self.result = Sampled(wall_s=0, returncode=0, peak_mb=0)
         self._cpu: dict[int, tuple[str, float]] = {}  # the last CPU seen of every process, gone ones included
+        self._roles: dict[int, str] = {}  # a process keeps its role when its command line reads empty (exiting)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
@@ -155,8 +156,9 @@ class TreeSampler:
         """Take one sample."""
         by_role: dict[str, float] = {}
         for pid, seen in tree_rss(self.roots).items():
-            by_role[seen.role] = by_role.get(seen.role, 0) + seen.rss / 2**20
-            self._cpu[pid] = (seen.role, seen.cpu_s)
+            name = self._roles.setdefault(pid, seen.role) if seen.role != "other" else self._roles.get(pid, "other")
+            by_role[name] = by_role.get(name, 0) + seen.rss / 2**20
+            self._cpu[pid] = (name, seen.cpu_s)
         result = self.result
         result.role_cpu_s = {}
         for name, cpu_s in self._cpu.values():
