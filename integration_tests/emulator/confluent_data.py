@@ -16,6 +16,9 @@ OLD_UNKNOWN_PRODUCT = ("QUANTUM_STREAMS", "QUANTUM_STREAMS_NUM_QSUS", "QSU-hour"
 RECENT_UNKNOWN_PRODUCT = ("NEBULA_GATEWAY", "NEBULA_GATEWAY_REQUESTS", "Request", "lngw")
 RECENT_UNKNOWN_LINE_TYPE = "KAFKA_TIERED_STORAGE_READ"
 RECENT_DAYS = 7
+# Days of generated rows kept: a cost page of 10,000 rows spans about 3 days at the large scale (3,200 rows a day,
+# about 1.1 KB each in memory); only row counts are kept for every day, so paging never holds a whole window.
+ROW_CACHE_DAYS = 4
 # Rows of these products print dates as "YYYY-MM-DD 00:00:00" on even days (a quirk the Confluent CLI handles).
 DATETIME_DATE_PRODUCTS = ("FLINK", "KSQL", "SUPPORT_CLOUD_BUSINESS")
 
@@ -144,21 +147,31 @@ class ConfluentTenant:
             return []
         return _cached_rows(self, day, self.revisions.day_factor(day, self.today))
 
+    def row_count(self, day: date) -> int:
+        """Return how many raw cost rows a day has (generated once, then remembered without the rows)."""
+        if day < self.first_day or day >= self.today:
+            return 0
+        return _cached_count(self, day, self.revisions.day_factor(day, self.today))
+
     def iter_rows(self, start: date, end: date):
         """Yield the raw cost rows of the days in [start, end)."""
         for day in iter_days(max(start, self.first_day), min(end, self.today)):
             yield from self.rows_for_day(day)
 
     def page(self, start: date, end: date, offset: int, size: int) -> tuple[list[dict[str, Any]], bool]:
-        """Return `size` rows from `offset` of the range [start, end), and whether more rows follow."""
+        """Return `size` rows from `offset` of the range [start, end), and whether more rows follow.
+
+        Days before the offset are skipped by their row counts: only the page's own days are generated.
+        """
         rows: list[dict[str, Any]] = []
         skipped = 0
         for day in iter_days(max(start, self.first_day), min(end, self.today)):
-            day_rows = self.rows_for_day(day)
-            if skipped + len(day_rows) <= offset:
-                skipped += len(day_rows)
-                continue
-            rows.extend(day_rows[max(offset - skipped, 0) :])
+            if not rows:
+                count = self.row_count(day)
+                if skipped + count <= offset:
+                    skipped += count
+                    continue
+            rows.extend(self.rows_for_day(day)[max(offset - skipped, 0) :])
             skipped = offset
             if len(rows) > size:
                 return rows[:size], True
@@ -267,6 +280,11 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=ROW_CACHE_DAYS)
 def _cached_rows(tenant: ConfluentTenant, day: date, factor: Decimal) -> list[dict[str, Any]]:
     return tenant.build_day(day, factor)
+
+
+@functools.lru_cache(maxsize=8192)  # a few bytes per tenant x day x revision
+def _cached_count(tenant: ConfluentTenant, day: date, factor: Decimal) -> int:
+    return len(_cached_rows(tenant, day, factor))

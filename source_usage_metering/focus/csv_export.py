@@ -11,6 +11,29 @@ from typing import Any, TextIO
 from source_usage_metering.focus.columns import ALL_COLUMNS, COLUMN_NAMES, FocusRow
 
 _DECIMAL_COLUMNS = frozenset(column.name for column in ALL_COLUMNS if column.type == "Decimal")
+_KNOWN = frozenset(COLUMN_NAMES)
+
+
+class FocusCsvWriter:
+    """Writes a header, then one line per FOCUS row as rows come (constant memory, for a streamed read)."""
+
+    def __init__(self, out: TextIO) -> None:
+        """`out` is opened with `newline=""`; the header is written at once."""
+        self._writer = csv.writer(out, lineterminator="\n")
+        self._writer.writerow(COLUMN_NAMES)
+        self.rows = 0
+
+    def write(self, row: FocusRow) -> None:
+        """One row, columns in the header's order.
+
+        Raises:
+            ValueError: a row with a column that is not a FOCUS or known `x_` column.
+        """
+        unknown = set(row) - _KNOWN
+        if unknown:
+            raise ValueError(f"not FOCUS or known x_ columns: {sorted(unknown)}")
+        self._writer.writerow(_cell(name, row.get(name)) for name in COLUMN_NAMES)
+        self.rows += 1
 
 
 def write_focus_csv(rows: Iterable[FocusRow], out: TextIO) -> int:
@@ -24,16 +47,10 @@ def write_focus_csv(rows: Iterable[FocusRow], out: TextIO) -> int:
     Raises:
         ValueError: a row with a column that is not a FOCUS or known `x_` column.
     """
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMN_NAMES)
-    count = 0
+    writer = FocusCsvWriter(out)
     for row in rows:
-        unknown = set(row) - set(COLUMN_NAMES)
-        if unknown:
-            raise ValueError(f"not FOCUS or known x_ columns: {sorted(unknown)}")
-        writer.writerow(_cell(name, row.get(name)) for name in COLUMN_NAMES)
-        count += 1
-    return count
+        writer.write(row)
+    return writer.rows
 
 
 def focus_csv(rows: Iterable[FocusRow]) -> str:
