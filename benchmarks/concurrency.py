@@ -1,19 +1,22 @@
 """Concurrent reads under emulated latency and per-key rate budgets (issue 16); prints one table.
 
-    ./scripts/bench-concurrency [--latencies 0.2 1] [--workers 4] [--json results.json]
+    ./scripts/bench-concurrency [--latencies 0.2 1] [--workers 4] [--reps 3] [--json results.json]
     # or, in any venv with the connector installed: python -m benchmarks.concurrency [same options]
 
 Every workload is a first sync of every stream (no state, no start_date: Confluent's year of cost, Datadog's
 `hourly_usage_days: 90` of hourly usage and 15 months of cost) against the emulator in its own process, with each
 answer taking the mean latency +- 50 % (seeded) and every API key allowed `RATE_LIMIT` requests per
-`RATE_WINDOW_S` (the budgets are per key, as the providers count them). Per workload and latency, a `num_workers=1`
-run gives the request counts and the CPU and memory baseline, then the concurrent run is compared with its bound:
+`RATE_WINDOW_S` (the budgets are per key, as the providers count them). Per workload, `num_workers=1` runs at the
+first latency give the request counts and the CPU and memory baseline (at later latencies the sequential wall time
+is estimated as its wall time plus requests x the added latency, marked ~); the concurrent runs at every latency
+are compared with their bound:
 
     bound = max(longest chain x latency, requests x latency / workers, max over keys of requests / (limit / window))
 
 The longest chain is the most requests made for one window (its pages, which must follow each other). The bound
 counts neither the interpreter's start-up nor the records' CPU: `wall - start-up` is shown too (start-up: the
-median wall time of `source-usage-metering spec`, which imports everything a read does).
+median wall time of `source-usage-metering spec`, which imports everything a read does). Each figure is the median
+of `--reps` runs, the 1-worker and n-worker runs alternating so that drift of the machine hits both alike.
 """
 
 from __future__ import annotations
@@ -133,6 +136,16 @@ class ConcurrencyBench:
         return statistics.median(run_measured([*CONNECTOR, "spec"]).wall_s for _ in range(3))
 
 
+def median_run(runs: list[Run]) -> Run:
+    """Medians of wall, CPU and peak RSS; the counters of the run with the median wall time (counts must agree)."""
+    if len({(r.records, r.requests) for r in runs}) != 1:
+        raise SystemExit(f"repeated runs disagree: {[(r.records, r.requests) for r in runs]} (records, requests)")
+    middle = sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]
+    return Run(middle.workers, middle.latency_s, statistics.median(r.wall_s for r in runs),
+               statistics.median(r.cpu_s for r in runs), statistics.median(r.peak_rss_mb for r in runs),
+               middle.records, middle.requests, middle.by_key)  # fmt: skip
+
+
 def bound_s(sequential: Run, latency: float, workers: int) -> dict[str, float]:
     """The three limits of the issue, from the num_workers=1 run's request counts."""
     chain = max(counts["longest_chain"] for counts in sequential.by_key.values())
@@ -183,8 +196,10 @@ def print_table(rows: list[dict[str, Any]], workers: int) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         s, c, k = r["sequential"], r["concurrent"], r["checks"]
+        extra_wait = s["requests"] * (r["latency_s"] - s["latency_s"])  # the 1-worker run's added latency
+        wall_1 = f"{s['wall_s']:.1f} s" if not extra_wait else f"~{s['wall_s'] + extra_wait:.0f} s"
         print(f"| {r['workload']} | {r['latency_s']:g} s | {s['requests']} → {c['requests']} "
-              f"| {k['429_per_account']} | {s['wall_s']:.1f} s | {c['wall_s']:.1f} s "
+              f"| {k['429_per_account']} | {wall_1} | {c['wall_s']:.1f} s "
               f"| {r['bound_s']:.1f} s ({r['bound_by']}) | {k['wall']:.2f} "
               f"| {1e6 * s['cpu_s'] / max(s['records'], 1):.0f} → {1e6 * c['cpu_s'] / max(c['records'], 1):.0f} "
               f"| {s['peak_rss_mb']:.0f} → {c['peak_rss_mb']:.0f} | {'met' if r['met'] else 'MISSED'} |")  # fmt: skip
@@ -197,6 +212,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.2, 1.0], help="mean latencies in seconds")
     parser.add_argument("--workers", type=int, default=4, help="num_workers of the concurrent runs (default 4)")
     parser.add_argument("--workloads", nargs="+", type=int, help="indexes of the workloads to run (default all)")
+    parser.add_argument("--reps", type=int, default=3, help="runs per figure, medians shown (default 3)")
     parser.add_argument("--json", help="also write every measurement to this file")
     return parser.parse_args(argv)
 
@@ -210,10 +226,18 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(SCENARIO) as emulator:
         bench = ConcurrencyBench(emulator, Path(tmp))
         startup = bench.startup_s()
+        baselines: dict[str, Run] = {}
         for latency in args.latencies:
             for workload in chosen:
-                sequential = bench.read(workload, 1, latency)
-                concurrent = bench.read(workload, args.workers, latency)
+                sequential_runs, concurrent_runs = [], []
+                for _ in range(args.reps):
+                    if workload not in baselines:
+                        sequential_runs.append(bench.read(workload, 1, latency))
+                    concurrent_runs.append(bench.read(workload, args.workers, latency))
+                if sequential_runs:
+                    baselines[workload] = median_run(sequential_runs)
+                sequential = baselines[workload]
+                concurrent = median_run(concurrent_runs)
                 if concurrent.records != sequential.records:
                     raise SystemExit(f"{workload}: {concurrent.records} records with {args.workers} workers, "
                                      f"{sequential.records} with 1")  # fmt: skip
