@@ -103,14 +103,24 @@ class CostReader:
 
 def own_org_months(rows: list[Row], public_id: str) -> set[str]:
     """The months in which the keys' own org has a cost row."""
-    months = set()
+    return {month for org, month in org_months(rows) if org == public_id}
+
+
+def orgs_of_month(rows: list[Row], month: str) -> set[str]:
+    """The orgs (public ids) with a cost row in `month` ("YYYY-MM")."""
+    return {org for org, row_month in org_months(rows) if row_month == month}
+
+
+def org_months(rows: list[Row]) -> set[tuple[str, str]]:
+    """(public id, "YYYY-MM") of every cost row naming both."""
+    pairs = set()
     for row in rows:
         attributes = row.get("attributes") if isinstance(row, Mapping) else None
-        if isinstance(attributes, Mapping) and attributes.get("public_id") == public_id:
+        if isinstance(attributes, Mapping) and isinstance(attributes.get("public_id"), str):
             month = transform.cost_month(attributes)
             if month:
-                months.add(month)
-    return months
+                pairs.add((attributes["public_id"], month))
+    return pairs
 
 
 def _month_keys(window: Window) -> list[str]:

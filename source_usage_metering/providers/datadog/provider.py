@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -323,20 +323,23 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         """The month that just became final by the calendar, when historical cost does not have it yet.
 
         Datadog publishes a month's final cost "no later than the 16th": until it appears, the month is read from
-        estimated cost (same ids) and the cursor stays on it, so the final figure replaces the estimate later.
+        estimated cost (same ids) and the cursor stays on it, so the final figure replaces the estimate later. Orgs
+        that already have their final row (a child org, when the parent billed nothing itself) are not estimated:
+        their line was emitted as final.
         """
         last_month = add_months(planning.first_open_month(self.now), -1)
         key = f"{last_month:%Y-%m}"
         if not usage_slice.start <= last_month < usage_slice.end or key not in read.served_months:
             return
-        if key in costs.own_org_months(read.rows, self.tenant.public_id):
+        final_orgs = costs.orgs_of_month(read.rows, key)
+        if self.tenant.public_id in final_orgs:
             return
         progress.hold_at(last_month)
         if last_month < add_months(month_start(self.now), -1):
             return  # closed before last month: Datadog serves estimates of this and the previous month only
         estimate = self.costs.read("estimated", last_month, add_months(last_month, 1))
         if estimate.unavailable is None:
-            yield from self._cost_lines(estimate, {key}, "estimated")
+            yield from self._cost_lines(estimate, {key}, "estimated", final_orgs)
 
     def _warn_missing_final_months(self, read: costs.CostRead) -> None:
         """A final month without a row for the keys' own org, after the first month it has rows (its history)."""
@@ -353,10 +356,13 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
                 month,
             )
 
-    def _cost_lines(self, read: costs.CostRead, months: set[str], status: str) -> Iterator[UsageRecord]:
+    def _cost_lines(
+        self, read: costs.CostRead, months: set[str], status: str, final_orgs: Collection[str] = ()
+    ) -> Iterator[UsageRecord]:
+        """The cost lines of `months`, leaving out the orgs in `final_orgs` (already emitted as final)."""
         odd: list[str] = []
         report = transform.CostRowReport()
-        rows = self._own_rows(read.rows)
+        rows = [row for row in self._own_rows(read.rows) if _org_of(row) not in final_orgs]
         lines = transform.fold_cost_rows(rows, months, odd, report)
         if report.conflicts:
             raise ProviderError(
@@ -419,3 +425,10 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
             if (endpoint, str(refusal)) not in self._warned:
                 self._warned.add((endpoint, str(refusal)))
                 logger.warning("%s: %s: skipped (%s): %s", self.label, endpoint, refusal, WHY_SKIPPED[what])
+
+
+def _org_of(row: Row) -> str | None:
+    """A cost row's org (public id), None when it has none."""
+    attributes = row.get("attributes") if isinstance(row, Mapping) else None
+    org = attributes.get("public_id") if isinstance(attributes, Mapping) else None
+    return org if isinstance(org, str) else None

@@ -8,7 +8,7 @@ import pytest
 
 from source_usage_metering.providers.datadog import transform
 from unit_tests.conftest import ConfigBuilder, payload, pin_clock
-from unit_tests.datadog_api import PARENT, datadog_account, mock_datadog
+from unit_tests.datadog_api import CHILD, PARENT, datadog_account, mock_datadog
 from unit_tests.read_helpers import final_state, read_source, records_of
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)  # October became final on the 16th
@@ -155,3 +155,45 @@ def test_given_historical_refuses_a_long_month_range_then_it_is_split(http) -> N
     assert {r["start_date"][:7] for r in records_of(output, "usage") if r["metric_name"] == "cost"} == {"2026-09"}
     asked = {(r.qs["start_month"][0], r.qs["end_month"][0]) for r in calls.request_history}
     assert {("2026-07", "2026-08"), ("2026-08", "2026-09"), ("2026-09", "2026-10")} <= asked
+
+
+def cost_row(org: str, month: str, cost: float) -> dict:
+    """A `cost_by_org` row of one org and month with one on-demand charge."""
+    return {
+        "id": f"{org}-{month}",
+        "type": "cost_by_org",
+        "attributes": {
+            "public_id": org,
+            "org_name": org,
+            "date": f"{month}-01T00:00:00+00:00",
+            "total_cost": cost,
+            "charges": [{"product_name": "infra_host", "charge_type": "on_demand", "cost": cost}],
+        },
+    }
+
+
+def test_given_a_child_orgs_final_month_and_none_for_the_parent_then_the_estimate_adds_only_the_parents_line(
+    http,
+) -> None:
+    """A parent that billed nothing itself in October, a child that did: the child's final line is not estimated too."""
+    mock_datadog(http, hourly_starts=())
+    http.get("https://api.datadoghq.com/api/v2/usage/historical_cost", json={"data": [cost_row(CHILD, "2026-10", 7.0)]})
+    http.get(
+        "https://api.datadoghq.com/api/v2/usage/estimated_cost",
+        json={"data": [cost_row(CHILD, "2026-10", 6.5), cost_row(PARENT, "2026-10", 1.0)]},
+    )
+    output = read_source(config(), "usage", "focus_cost")
+    october = sorted(
+        (r["id"], r["usage"]["cost_status"], [c["amount"] for c in r["charges"]])
+        for r in records_of(output, "usage")
+        if r["metric_name"] == "cost" and r["start_date"].startswith("2026-10")
+    )
+    assert october == sorted(
+        [
+            (f"datadog|datadoghq.com|{CHILD}|cost|2026-10|infra_host", "final", [7.0]),
+            (f"datadog|datadoghq.com|{PARENT}|cost|2026-10|infra_host", "estimated", [1.0]),
+        ]
+    )
+    charge_ids = [r["x_ChargeId"] for r in records_of(output, "focus_cost")]
+    assert len(charge_ids) == len(set(charge_ids))
+    assert cost_cursor(output) == "2026-10-01T00:00:00Z"
