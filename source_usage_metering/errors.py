@@ -16,6 +16,7 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 
@@ -29,10 +30,9 @@ class UsageMeteringError(Exception):
         self.message = message
 
     def to_traced(self) -> AirbyteTracedException:
-        """The Airbyte trace form of this error (a user-facing message, no traceback)."""
-        return AirbyteTracedException(
-            message=self.message, internal_message=self.message, failure_type=self.failure_type
-        )
+        """The Airbyte trace form of this error (a user-facing message, no traceback; registered secrets masked)."""
+        message = filter_secrets(self.message)
+        return AirbyteTracedException(message=message, internal_message=message, failure_type=self.failure_type)
 
 
 class ConfigError(UsageMeteringError):

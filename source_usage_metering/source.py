@@ -35,7 +35,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_usage_metering.clock import utc_now
 from source_usage_metering.config import UsageMeteringConfig, parse_config
-from source_usage_metering.errors import ConfigError, UsageMeteringError
+from source_usage_metering.errors import AccountsFailed, ConfigError, UsageMeteringError
 from source_usage_metering.masking import register_secrets
 from source_usage_metering.providers import build_provider
 from source_usage_metering.spec import connector_specification
@@ -166,7 +166,7 @@ class SourceUsageMetering(ConcurrentSourceAdapter):
             try:
                 yield from self._concurrent_source.read(concurrent)
             except AirbyteTracedException as failure:
-                failures.append(failure)
+                failures.extend(self._account_failures(names) or [failure])
         if regular.streams:
             try:
                 yield from AbstractSource.read(self, logger, config, regular, state)
@@ -174,6 +174,19 @@ class SourceUsageMetering(ConcurrentSourceAdapter):
                 failures.append(failure)
         if failures:
             raise combined(failures)
+
+    def _account_failures(self, names: set[str]) -> list[AirbyteTracedException]:
+        """The sliced streams' failed accounts, one failure per stream with each account's message and type.
+
+        The CDK ends a concurrent read that had a failing stream with its own summary, typed `config_error`
+        whatever the cause and quoting the exceptions' reprs: a transient 500 must stay transient (platforms
+        retry those, not config errors).
+        """
+        return [
+            AccountsFailed(stream.name, stream.failures).to_traced()
+            for stream in self._streams or []
+            if isinstance(stream, SlicedStream) and stream.name in names and stream.failures
+        ]
 
     def _message_queue_repository(self, num_workers: int, logger: logging.Logger) -> MessageRepository:
         """The CDK's concurrent source for this read, and the repository whose messages keep the queue's order."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -62,11 +63,18 @@ class DeadlineAdapter(HTTPAdapter):
 
     Args:
         deadline_seconds: Seconds one attempt may take from connect to the body's last byte.
+        on_unanswered: Called with the request when its attempt raised instead of answering.
         **kwargs: `HTTPAdapter`'s (pool sizes).
     """
 
-    def __init__(self, deadline_seconds: float = REQUEST_DEADLINE_SECONDS, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        deadline_seconds: float = REQUEST_DEADLINE_SECONDS,
+        on_unanswered: Callable[[requests.PreparedRequest], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.deadline_seconds = deadline_seconds
+        self.on_unanswered = on_unanswered
         self._local = threading.local()
         self._pools = {
             "http": _tracking(HTTPConnectionPool, self._local),
@@ -97,10 +105,12 @@ class DeadlineAdapter(HTTPAdapter):
         watchdog = threading.Timer(self.deadline_seconds, in_flight.expire)
         watchdog.daemon = True
         watchdog.start()
+        answered = False
         try:
             response = super().send(request, stream=True, **kwargs)
             if not stream:
                 response.content  # noqa: B018  (reads the body now, under the watchdog)
+            answered = True
         except requests.RequestException:
             if in_flight.expired.is_set():
                 raise self._late(request) from None
@@ -108,6 +118,8 @@ class DeadlineAdapter(HTTPAdapter):
         finally:
             watchdog.cancel()
             self._local.in_flight = None
+            if not answered and self.on_unanswered is not None:
+                self.on_unanswered(request)
         if in_flight.expired.is_set():  # a body cut short without an error (no length, connection closed)
             raise self._late(request)
         return response

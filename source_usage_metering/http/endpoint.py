@@ -108,19 +108,22 @@ class ProviderEndpoint(HttpStream):
         self._pages = PageGuard(account.label, self.endpoint, self.max_pages)
         self._bodies = BodyCache()
         self._error_handler: ProviderErrorHandler | None = None
-        budget = EndpointBudget(api_budget or RateLimitHeaderBudget(), self.waits)
+        shared_budget = api_budget or RateLimitHeaderBudget()
+        budget = EndpointBudget(shared_budget, self.waits)
         super().__init__(authenticator=authenticator, api_budget=budget)  # type: ignore[arg-type]
-        self._mount_deadline()
+        self._mount_deadline(shared_budget.release)
 
-    def _mount_deadline(self) -> None:
-        """Give every attempt a total deadline (see `http.deadline`).
+    def _mount_deadline(self, on_unanswered: Callable[[requests.PreparedRequest], None]) -> None:
+        """Give every attempt a total deadline (see `http.deadline`); tell the budget of attempts that raised.
 
         The CDK builds the session inside `HttpStream.__init__` and has no hook for transport adapters, so the adapter
-        is mounted on the session it built (its own `https://` adapter had the same pool sizes).
+        is mounted on the session it built (its own `https://` adapter had the same pool sizes). The CDK's limiter
+        tells the budget of answers only: an attempt that raised would count as in flight for the rest of the window.
         """
         session = self._http_client._session
         adapter = DeadlineAdapter(
             self.request_deadline_seconds,
+            on_unanswered=on_unanswered,
             pool_connections=MAX_CONNECTION_POOL_SIZE,
             pool_maxsize=MAX_CONNECTION_POOL_SIZE,
         )

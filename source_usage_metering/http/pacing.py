@@ -61,7 +61,8 @@ class HeaderWindowPolicy(AbstractCallRatePolicy):
         with self._lock:
             now = self._clock()
             if self._reset_at is not None and now >= self._reset_at:
-                self._remaining, self._reset_at, self._in_flight = None, None, 0
+                # Calls still in flight keep counting: their answers may speak of the new window already.
+                self._remaining, self._reset_at = None, None
             if self._remaining is None or self._reset_at is None:
                 self._in_flight += weight
                 return
@@ -138,11 +139,15 @@ class RateLimitHeaderBudget(HttpAPIBudget):
         bucket = self._bucket_of_path.get(_path_of(request), ACCOUNT_BUCKET)
         return self._buckets[bucket]
 
-    def update_from_response(self, request: Any, response: Any) -> None:
-        """Learn the calls left and the reset time of the window that answered."""
+    def release(self, request: Any) -> None:
+        """The request's call is no longer in flight (answered, or its attempt raised: a timeout, a reset)."""
         spent_from = self._spent_from.pop(id(request), None)
         if spent_from is not None:
             spent_from.answered()
+
+    def update_from_response(self, request: Any, response: Any) -> None:
+        """Learn the calls left and the reset time of the window that answered."""
+        self.release(request)
         if not isinstance(response, requests.Response):
             return
         bucket = response.headers.get(NAME_HEADER) or ACCOUNT_BUCKET

@@ -122,6 +122,7 @@ class SliceProgress:
     deferred: bool = False
     reader: str = "usage"  # the stream reading the slice: each keeps its own refusal ledgers
     outcomes: list[WindowOutcome] = field(default_factory=list)  # narrowed reads, judged by `settle` in order
+    replayed: bool = False  # outcomes another stream read and already warned of in this sync
 
     def narrowed(self, kind: str, narrowed: Narrowed[Any], endpoint: str) -> None:
         """Keep a window's outcome for `UsageProvider.settle` (refusals are judged in slice order, not read order)."""
@@ -221,6 +222,8 @@ class UsageProvider(ABC, Generic[AccountT]):
         """
         ledger = self.ledger(progress.reader, kind)
         for edge in ledger.record(narrowed):
+            if progress.replayed:
+                continue
             logger.warning(
                 "%s: %s: skipped %s, older than the provider serves (%s)",
                 self.label,

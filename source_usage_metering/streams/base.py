@@ -162,6 +162,11 @@ class UnifiedStream(Stream, CheckpointMixin):
         self._failures.append(failure)
         self._failed_accounts.add(provider.label)
 
+    @property
+    def failures(self) -> list[AccountFailure]:
+        """The accounts' failures of this sync, in the order they failed."""
+        return list(self._failures)
+
     def is_failed(self, provider: UsageProvider) -> bool:
         """Whether the account already failed in this stream."""
         return provider.label in self._failed_accounts

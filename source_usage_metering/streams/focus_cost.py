@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from source_usage_metering.errors import ProviderError
 from source_usage_metering.focus.columns import FocusMappingError
 from source_usage_metering.providers.base import SliceProgress, UsageProvider, UsageSlice
 from source_usage_metering.streams.sliced import SlicedStream
@@ -35,38 +36,33 @@ class FocusCost(SlicedStream):
     def slice_records(
         self, provider: UsageProvider, usage_slice: UsageSlice, progress: SliceProgress
     ) -> Iterator[Mapping[str, Any]]:
-        """The slice's FOCUS rows: replayed from the cost spool when usage read it in this sync, else read."""
+        """The slice's FOCUS rows: replayed from the cost spool when usage read it in this sync, else read.
+
+        Raises:
+            AirbyteTracedException: the account failed in usage in this sync (its failure, reported here too).
+            ProviderError: a cost line the FOCUS mapping cannot carry (the cursor holds: the line is not skipped).
+        """
         failure = self.spool.failure(provider.label)
         if failure is not None:
-            raise failure
+            raise self.reportable(failure, provider)  # a copy: the stored exception is not raised from many threads
         replayed = self.spool.replay(usage_slice)
         if replayed is None:
             return self._rows(provider, provider.iter_usage(usage_slice, progress))
         spooled, records = replayed
         progress.cursor_after, progress.held, progress.deferred = spooled.cursor_after, spooled.held, spooled.deferred
-        return self._rows(provider, records, completed=spooled.completed)
+        progress.outcomes, progress.replayed = list(spooled.outcomes), True  # judged again, for focus_cost's ledgers
+        return self._rows(provider, records)
 
-    def finish_account(self, provider: UsageProvider) -> None:
-        """The account's refusals fail it here as in usage (replayed slices were judged there)."""
-        failure = self.spool.failure(provider.label)
-        if failure is not None and not self.is_failed(provider):
-            self.account_failed(provider, failure)
-            return
-        super().finish_account(provider)
-
-    def _rows(
-        self, provider: UsageProvider, records: Iterable[Mapping[str, Any]], *, completed: bool = True
-    ) -> Iterator[Mapping[str, Any]]:
+    def _rows(self, provider: UsageProvider, records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         for record in records:
             if not record.get("charges"):
                 continue
             try:
                 yield from provider.focus_rows(record)  # type: ignore[arg-type]
             except FocusMappingError as error:
-                logger.warning("%s: focus_cost: skipped a cost record: %s", provider.label, error)
-        if not completed:
-            raise IncompleteSlice(f"{provider.label}: the usage stream could not read this slice to its end")
-
-
-class IncompleteSlice(Exception):
-    """A replayed slice that the usage stream could not finish: focus_cost does not move its cursor either."""
+                raise ProviderError(
+                    provider.label,
+                    "focus_cost",
+                    f"a cost line cannot be written as FOCUS 1.2 ({error}); it is not skipped: the focus_cost cursor "
+                    "is held at this slice (usage has the line)",
+                ) from None

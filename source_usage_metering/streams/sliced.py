@@ -120,16 +120,19 @@ class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
         provider = partition.provider
         if self.is_failed(provider):
             return
-        records = self.slice_records(provider, partition.usage_slice, partition.progress)
         count, name = 0, self.name
         try:
-            for record in records:
+            for record in self.slice_records(provider, partition.usage_slice, partition.progress):
                 count += 1
                 yield Record(record, name)
         except Exception as error:  # the account fails; the other accounts are read on
             with self._lock:
-                self.account_failed(provider, error)
-            raise self.reportable(error, provider) from None
+                first = not self.is_failed(provider)
+                if first:
+                    self.account_failed(provider, error)
+            if first:  # reported once: a slice of it already in flight when it failed ends quietly (a gap)
+                raise self.reportable(error, provider) from None
+            return
         partition.count = count
         partition.completed = True
 
@@ -161,12 +164,19 @@ class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
         queue = self._unsettled.get(id(provider))
         moved = False
         while queue and queue[0].closed:
-            head = queue.popleft()
+            head = queue[0]
             if not head.completed:
                 queue.clear()  # nothing after a gap (a failed or skipped slice) moves the cursor in this sync
                 self._finished.add(id(provider))
                 return moved, None
-            moved |= self._settle(head)
+            try:
+                moved |= self._settle(head)
+            except Exception as error:  # a gap too: the cursor stays where the slices before it left it
+                queue.clear()
+                self._finished.add(id(provider))
+                self.account_failed(provider, error)
+                return moved, self.reportable(error, provider)
+            queue.popleft()
         if queue is not None and not queue and id(provider) not in self._finished and not self.is_failed(provider):
             self._finished.add(id(provider))
             return moved, self._finish_account(provider)
@@ -175,7 +185,7 @@ class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
     def _settle(self, partition: SlicePartition) -> bool:
         provider, usage_slice, progress = partition.provider, partition.usage_slice, partition.progress
         provider.settle(progress)
-        self.slice_done(usage_slice, progress, completed=True)
+        self.slice_done(usage_slice, progress)
         window = f"{iso(usage_slice.start)[:16]}..{iso(usage_slice.end)[:16]}"
         self.progress.slice_done(provider.label, window, getattr(partition, "count", 0))
         estimate = self.progress.estimate()
@@ -203,8 +213,8 @@ class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
             self._held_at[key] = min(self._held_at.get(key, value), value)
         return min(value, self._held_at.get(key, value))
 
-    def slice_done(self, usage_slice: UsageSlice, progress: SliceProgress, completed: bool) -> None:
-        """A hook once a slice settled (in plan order)."""
+    def slice_done(self, usage_slice: UsageSlice, progress: SliceProgress) -> None:
+        """A hook once a completed slice settled (in plan order)."""
 
     def stream_slices(
         self,

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import orjson
 
-from source_usage_metering.providers.base import SliceProgress, UsageSlice
+from source_usage_metering.providers.base import SliceProgress, UsageSlice, WindowOutcome
 from source_usage_metering.streams.base import partition_key
 
 
@@ -26,10 +26,10 @@ class SpooledSlice:
     """Where one slice's cost records lie in the spool (chunks of lines), and how the slice ended."""
 
     chunks: tuple[tuple[int, int], ...]  # (offset, length) of each chunk, in order
-    completed: bool
     cursor_after: datetime
     held: bool
     deferred: bool
+    outcomes: tuple[WindowOutcome, ...]  # the slice's narrowed reads (refusals), for the replaying stream's ledgers
 
 
 def slice_key(usage_slice: UsageSlice) -> str:
@@ -75,14 +75,16 @@ class CostSpool:
             chunks.append(self._append(b"".join(buffer)))
         self._written[slice_key(usage_slice)] = tuple(chunks)
 
-    def close_slice(self, usage_slice: UsageSlice, progress: SliceProgress, completed: bool) -> None:
-        """Remember how a recorded slice settled (its records were all written, or an error stopped them)."""
+    def close_slice(self, usage_slice: UsageSlice, progress: SliceProgress) -> None:
+        """Remember how a completed slice settled (every record of it was written)."""
         if not self.enabled or usage_slice.measures_only:
             return
         chunks = self._written.pop(slice_key(usage_slice), None)
         if chunks is None:
             return
-        outcome = SpooledSlice(chunks, completed, progress.cursor_after, progress.held, progress.deferred)
+        outcome = SpooledSlice(
+            chunks, progress.cursor_after, progress.held, progress.deferred, tuple(progress.outcomes)
+        )
         self._slices[slice_key(usage_slice)] = outcome
 
     def account_failed(self, label: str, failure: Exception) -> None:

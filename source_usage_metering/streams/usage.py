@@ -32,9 +32,9 @@ class Usage(SlicedStream):
         records = self._one_reader_per_org(provider, provider.iter_usage(usage_slice, progress))
         return self.spool.record(usage_slice, records)
 
-    def slice_done(self, usage_slice: UsageSlice, progress: SliceProgress, completed: bool) -> None:
+    def slice_done(self, usage_slice: UsageSlice, progress: SliceProgress) -> None:
         """Tell the cost spool how the slice ended."""
-        self.spool.close_slice(usage_slice, progress, completed)
+        self.spool.close_slice(usage_slice, progress)
 
     def account_failed(self, provider: UsageProvider, error: Exception) -> None:
         """Remember the failure here and in the cost spool (focus_cost reports it too)."""

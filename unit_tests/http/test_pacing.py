@@ -153,3 +153,18 @@ def test_an_endpoint_without_a_given_budget_still_paces_itself(http, clock: Fake
     list(endpoint.read_slice({}))
     list(endpoint.read_slice({}))
     assert clock.sleeps == [pytest.approx(4.0)]
+
+
+def test_given_a_call_in_flight_across_a_reset_then_the_new_windows_calls_in_flight_still_count(
+    clock: FakeClock,
+) -> None:
+    """A (old window) answers after B (new window) was sent: A's answer must not make B's call look answered."""
+    budget = RateLimitHeaderBudget(clock=clock.time, sleep=clock.sleep)
+    budget.update_from_response(request(), answer(budget_headers(5, 10)))
+    call_a, call_b = request(), request()
+    budget.acquire_call(call_a)
+    clock.now += 11  # the window resets while A is in flight
+    budget.acquire_call(call_b)
+    budget.update_from_response(call_a, answer(budget_headers(1, 10)))  # 1 left, and B will spend it
+    budget.acquire_call(request())
+    assert clock.sleeps == [pytest.approx(10.0)]

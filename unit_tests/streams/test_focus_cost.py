@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from source_usage_metering.clock import TEST_NOW_ENV
-from unit_tests.confluent_api import mock_costs, mock_org_api, two_page_costs
-from unit_tests.conftest import CONFLUENT_URL, ConfigBuilder
+from unit_tests.confluent_api import EMPTY_COSTS, mock_costs, mock_org_api, two_page_costs
+from unit_tests.conftest import CONFLUENT_URL, ConfigBuilder, payload
 from unit_tests.datadog_api import datadog_account, mock_datadog
 from unit_tests.read_helpers import assert_valid, final_state, read_source, records_of
 
@@ -70,3 +70,19 @@ def test_datadog_hourly_measurements_make_no_rows_and_committed_on_demand_two(ht
     assert len(rows) == sum(len(r["charges"]) for r in cost)
     assert {row["PricingCategory"] for row in rows} <= {"Committed", "Standard"}
     assert money(row["BilledCost"] for row in rows) == money(c["amount"] for r in cost for c in r["charges"])
+
+
+def test_given_a_cost_line_focus_cannot_carry_then_focus_cost_fails_the_account_and_holds_its_cursor(http) -> None:
+    """`original_amount` is required by Confluent's schema; a row without it has no ListCost: never skip the line."""
+    row = dict(payload("confluent/billing_costs__no_metadata")["data"][0])
+    del row["original_amount"]
+    mock_org_api(http)
+    mock_costs(http, {"2026-09-01": [{**EMPTY_COSTS, "data": [row]}]})
+    output = read_source(ConfigBuilder().with_confluent().build(), "usage", "focus_cost", expecting_exception=True)
+    assert len(records_of(output, "usage")) == 1  # usage has the line (its money needs no list price)
+    assert records_of(output, "focus_cost") == []
+    assert final_state(output, "usage")["states"][0]["cursor"] == {"end_date": "2026-09-02T00:00:00Z"}
+    assert not (final_state(output, "focus_cost") or {}).get("states")  # no cursor moved past the line
+    messages = [error.trace.error.message for error in output.errors]
+    assert any("focus_cost" in m and "ListCost (original_amount)" in m and "cursor is held" in m for m in messages)
+    assert output.errors[-1].trace.error.failure_type.value == "system_error"

@@ -196,3 +196,28 @@ def test_two_accounts_meeting_one_organization_fail_in_the_same_words_whichever_
         "read organization example|org-9|organization; every line would arrive twice: remove one of the two "
         "accounts, or set include_child_orgs to false on the parent organization's account."
     )
+
+
+def test_given_a_transient_failure_then_the_sync_ends_transient_naming_the_account(api: ExampleApi) -> None:
+    """The CDK ends a concurrent read with a failed stream as a config_error quoting reprs: no platform retries it."""
+    api.costs = lambda token, day: (500, {"errors": ["down"]}) if day == DAYS[2] else (200, one_line(token, day))
+    output = read_source(config(api, num_workers=2), "usage", "organizations", expecting_exception=True)
+    final = output.errors[-1].trace.error
+    assert final.failure_type.value == "transient_error"
+    assert final.message.startswith("Stream usage: 1 account(s) failed: accounts[0] (example: ex-0): GET /v1/costs")
+    assert "During the sync" not in final.message
+    assert "AirbyteTracedException(" not in final.message
+
+
+def test_given_usage_failed_an_account_then_focus_cost_reports_it_once_and_emits_nothing_of_it(
+    api: ExampleApi,
+) -> None:
+    api.costs = lambda token, day: (500, {"errors": ["down"]}) if day == DAYS[2] else (200, one_line(token, day))
+    output = read_source(config(api, num_workers=4), "usage", "focus_cost", expecting_exception=True)
+    per_stream = [
+        e.trace.error.stream_descriptor.name for e in output.errors[:-1] if e.trace.error.stream_descriptor is not None
+    ]
+    assert sorted(per_stream) == ["focus_cost", "usage"]
+    assert records_of(output, "focus_cost") == []
+    errors = [m.log.message for m in output.logs if m.log.level.name == "ERROR"]
+    assert len([m for m in errors if m.endswith("(stream focus_cost)")]) == 1  # one ERROR line, not one per slice
