@@ -9,13 +9,16 @@ BrokenPipeError" and the Singer tap exited 1 with a traceback.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from integration_tests.emulator import Emulator
+from integration_tests.emulator.faults import Faults
 from integration_tests.harness import Run, console_script, discover_catalog, parse_messages, run_connector
 
 STREAMS = ["focus_cost", "organizations", "products", "usage", "workspaces"]
@@ -185,3 +188,30 @@ def test_given_the_target_closes_the_pipe_then_the_singer_tap_exits_quietly(emul
 
 def completed(done: subprocess.CompletedProcess) -> Run:
     return Run(done.returncode, parse_messages(done.stdout), done.stdout, done.stderr)
+
+
+def test_given_ctrl_c_mid_read_then_it_exits_at_once_with_130_and_keeps_what_it_printed(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Workers waiting on slow answers are not joined: Ctrl-C used to wait for every request in flight to end."""
+    config, catalog = tmp_path / "config.json", tmp_path / "catalog.json"
+    config.write_text(json.dumps(emulator.connector_config()))
+    catalog.write_text(json.dumps(discover_catalog(emulator.connector_config(), tmp_path)[1]))
+    argv = [console_script(), "read", "--config", str(config), "--catalog", str(catalog)]
+    emulator.set_faults(Faults(slow_seconds=30.0, slow_rate=1.0, paths=("/billing/v1/costs",)))
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)  # started, planned, its cost requests waiting on the emulator
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        took = time.monotonic() - interrupted
+    finally:
+        if process.poll() is None:
+            process.kill()
+        emulator.set_faults(Faults())
+    assert process.returncode == 130, stderr[-2000:]
+    assert took < 10, f"took {took:.1f} s to stop"
+    assert "Interrupted: stopped reading" in stderr
+    assert "Traceback" not in stderr
+    assert all(line.startswith("{") for line in stdout.splitlines())  # whole messages only

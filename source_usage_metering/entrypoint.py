@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -31,6 +32,7 @@ from source_usage_metering.masking import mask, register_secrets
 from source_usage_metering.streams import STREAM_NAMES
 
 RECORD_PREFIX = '{"type":"RECORD"'
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 
 
@@ -106,6 +108,18 @@ def launch(source: Any, args: list[str]) -> None:
         # Leave at once: the read's worker threads may be blocked on output nobody reads any more (no join).
         sys.stderr.flush()
         os._exit(EXIT_PIPE_CLOSED)
+    except KeyboardInterrupt:
+        # Ctrl-C: what was printed stays printed (the last STATE is where a rerun resumes); leave without joining the
+        # worker threads, which may wait minutes on a request or on the full output queue.
+        print("Interrupted: stopped reading; rerun with the last STATE printed to resume.", file=sys.stderr)
+        _flush_quietly()
+        os._exit(EXIT_INTERRUPTED)
+
+
+def _flush_quietly() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
 
 
 def refuse_unreadable_inputs(source: Any, parsed_args: Any) -> None:

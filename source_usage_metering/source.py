@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from queue import Queue
 from typing import Any
@@ -26,6 +28,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.concurrent_source.concurrent_source_adapter import ConcurrentSourceAdapter
+from airbyte_cdk.sources.concurrent_source.thread_pool_manager import ThreadPoolManager
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository, MessageRepository
 from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
@@ -50,6 +53,7 @@ CHECK_RETRIES = 1  # a check answers quickly; a sync retries with the full bound
 # fill it faster than stdout drains it, so it held about 50 MB of records (benchmarks/concurrency.py: peak RSS 1.9x
 # one worker's at 10,000, 1.4x at 1,000). The CDK's repository never blocks the main thread on a full queue.
 QUEUE_SIZE = 1_000
+FUTURES_LIMIT = ThreadPoolManager.DEFAULT_MAX_QUEUE_SIZE  # partitions pending in the pool (the CDK's default)
 _logger = logging.getLogger("airbyte")
 _SLICE_LOGGER = DebugSliceLogger()
 # Streams whose records reference the entity streams' records, read first, in this order (focus_cost replays
@@ -192,8 +196,18 @@ class SourceUsageMetering(ConcurrentSourceAdapter):
         """The CDK's concurrent source for this read, and the repository whose messages keep the queue's order."""
         queue: Queue[Any] = Queue(maxsize=QUEUE_SIZE)
         repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
-        self._concurrent_source = ConcurrentSource.create(
-            num_workers, 1, logger, self._slice_logger, repository, queue=queue
+        # `ConcurrentSource.create`, but for one point: the CDK stops generating partitions while FUTURES_LIMIT are
+        # pending, and with one worker the generator runs on that worker, so nothing would drain them (a hang at
+        # 10,000 slices). Our partitions are planned up front and held anyway, so with one worker the limit goes.
+        limit = sys.maxsize if num_workers == 1 else FUTURES_LIMIT
+        pool = ThreadPoolExecutor(max_workers=num_workers, thread_name_prefix="workerpool")
+        self._concurrent_source = ConcurrentSource(
+            threadpool=ThreadPoolManager(pool, logger, max_concurrent_tasks=limit),
+            logger=logger,
+            slice_logger=self._slice_logger,
+            queue=queue,
+            message_repository=repository,
+            initial_number_partitions_to_generate=1,
         )
         return repository
 

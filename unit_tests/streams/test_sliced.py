@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -221,3 +222,29 @@ def test_given_usage_failed_an_account_then_focus_cost_reports_it_once_and_emits
     assert records_of(output, "focus_cost") == []
     errors = [m.log.message for m in output.logs if m.log.level.name == "ERROR"]
     assert len([m for m in errors if m.endswith("(stream focus_cost)")]) == 1  # one ERROR line, not one per slice
+
+
+def test_given_one_worker_and_more_slices_than_the_cdks_pending_limit_then_the_read_ends(
+    api: ExampleApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CDK pauses partition generation at its pending limit; with one worker the generator holds that worker."""
+    import source_usage_metering.source as source
+    from source_usage_metering.streams.partitions import SliceGenerator
+
+    monkeypatch.setattr(source, "FUTURES_LIMIT", 2)  # 6 slices: at the CDK's 10,000 it takes 23 Datadog parents
+    generate = SliceGenerator.generate
+
+    def unhurried(self: SliceGenerator) -> Iterator:
+        for partition in generate(self):
+            time.sleep(0.05)  # the main thread takes each partition into the pool before the next is generated
+            yield partition
+
+    monkeypatch.setattr(SliceGenerator, "generate", unhurried)
+    outputs = []
+    reader = threading.Thread(
+        target=lambda: outputs.append(read_source(config(api, num_workers=1), "usage")), daemon=True
+    )
+    reader.start()
+    reader.join(timeout=30)
+    assert not reader.is_alive(), "the read hung: the only worker waits for partitions nobody can read"
+    assert len(records_of(outputs[0], "usage")) == len(DAYS)
