@@ -47,7 +47,7 @@ class FocusCost(SlicedStream):
             raise self.reportable(failure, provider)  # a copy: the stored exception is not raised from many threads
         replayed = self.spool.replay(usage_slice)
         if replayed is None:
-            return self._rows(provider, provider.iter_usage(usage_slice, progress))
+            return self._rows(provider, self.one_reader_per_org(provider, provider.iter_usage(usage_slice, progress)))
         spooled, records = replayed
         progress.cursor_after, progress.held, progress.deferred = spooled.cursor_after, spooled.held, spooled.deferred
         progress.outcomes, progress.replayed = list(spooled.outcomes), True  # judged again, for focus_cost's ledgers

@@ -27,7 +27,9 @@ from airbyte_cdk.sources.types import Record
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_usage_metering.errors import ConfigError
 from source_usage_metering.providers.base import Partition, SliceProgress, UsageProvider, UsageSlice
+from source_usage_metering.records import UsageRecord
 from source_usage_metering.streams.base import UnifiedStream, as_failure, partition_key
 from source_usage_metering.streams.overlap import OverlapGuard
 from source_usage_metering.streams.partitions import AccountCursor, FailedAccount, SliceGenerator, SlicePartition
@@ -54,6 +56,7 @@ class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
         self._finished: set[int] = set()
         self._cursor: AccountCursor | None = None
         self._message_repository: MessageRepository | None = None
+        self._org_readers: dict[str, UsageProvider] = {}  # organization id -> the account whose records name it
 
     def wants(self, usage_slice: UsageSlice) -> bool:
         """Whether this stream reads a planned slice."""
@@ -135,6 +138,30 @@ class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
             return
         partition.count = count
         partition.completed = True
+
+    def one_reader_per_org(self, provider: UsageProvider, records: Iterable[UsageRecord]) -> Iterator[UsageRecord]:
+        """The records, failing the account at a record of an organization another account's records named.
+
+        The overlap guard refuses such accounts before reading; this is its run-time check (a child org that
+        appeared after the guard looked): the record is not emitted, so no line arrives twice. Accounts are read
+        concurrently, so which of the two meets the organization second depends on timing: the error names both
+        in config order, the same words either way (the next sync's guard then refuses one of them up front).
+        """
+        readers, last = self._org_readers, None
+        for record in records:
+            organization = record["organization"]
+            if organization is not last:  # records of one org share their reference object
+                reader = readers.setdefault(organization["id"], provider)
+                if reader is not provider:
+                    first, second = sorted((reader, provider), key=self._providers.index)
+                    raise ConfigError(
+                        provider.config_path,
+                        f"{first.label} and {second.label} both read organization {organization['id']}; every "
+                        "line would arrive twice: remove one of the two accounts, or set include_child_orgs to "
+                        "false on the parent organization's account",
+                    )
+                last = organization
+            yield record
 
     def reportable(self, error: Exception, provider: UsageProvider) -> AirbyteTracedException:
         """An account's failure as the stream reports it: our message, naming account, endpoint and cause.

@@ -8,10 +8,11 @@ global lock, so no two requests could ever be in flight at once.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,8 @@ import pytest
 
 from source_usage_metering import providers
 from source_usage_metering.errors import ConfigError
+from source_usage_metering.providers.base import SliceProgress, UsageSlice
+from source_usage_metering.streams.focus_cost import FocusCost
 from source_usage_metering.streams.usage import Usage
 from unit_tests.conftest import pin_clock
 from unit_tests.example_provider import PROVIDER_SPEC
@@ -175,11 +178,19 @@ def test_partitions_alternate_between_accounts_so_the_pool_spans_them(api: Examp
 
 
 class Account:
-    """Just what the run-time overlap check reads of an account."""
+    """Just what the run-time overlap check reads of an account, and a slice naming one organization."""
+
+    organization = {"id": "example|org-9|organization"}
 
     def __init__(self, position: int, name: str) -> None:
         self.label = f"accounts[{position}] (example: {name})"
         self.config_path = f"accounts[{position}]"
+
+    def iter_usage(self, usage_slice: object, progress: object) -> Iterator[dict]:
+        return iter([{"id": f"{self.label}-line", "organization": self.organization, "charges": [{"amount": 1}]}])
+
+    def focus_rows(self, record: dict) -> list[dict]:
+        return [{"x_ChargeId": record["id"]}]
 
 
 @pytest.mark.parametrize("first_to_arrive", [0, 1])
@@ -189,14 +200,26 @@ def test_two_accounts_meeting_one_organization_fail_in_the_same_words_whichever_
     organization = {"id": "example|org-9|organization"}
     records = [{"id": f"line-{n}", "organization": organization} for n in range(3)]
     first, second = (parent, child) if first_to_arrive == 0 else (child, parent)
-    assert len(list(usage._one_reader_per_org(first, iter(records)))) == 3
+    assert len(list(usage.one_reader_per_org(first, iter(records)))) == 3
     with pytest.raises(ConfigError) as refused:
-        next(usage._one_reader_per_org(second, iter(records)))
+        next(usage.one_reader_per_org(second, iter(records)))
     assert str(refused.value) == (
         f"Invalid config: {second.config_path} accounts[0] (example: parent) and accounts[1] (example: child) both "
         "read organization example|org-9|organization; every line would arrive twice: remove one of the two "
         "accounts, or set include_child_orgs to false on the parent organization's account."
     )
+
+
+def test_focus_cost_reading_the_provider_itself_checks_that_one_account_reads_an_organization() -> None:
+    """Selected without usage, focus_cost reads the provider: the same run-time check guards its rows."""
+    parent, child = Account(0, "parent"), Account(1, "child")
+    focus = FocusCost([parent, child])  # type: ignore[list-item]
+    day = datetime(2026, 11, 14, tzinfo=timezone.utc)
+    one_day = UsageSlice({"provider": "example", "tenant": "org-9"}, day, day + timedelta(days=1), day)
+    rows = list(focus.slice_records(parent, one_day, SliceProgress(day)))  # type: ignore[arg-type]
+    assert rows == [{"x_ChargeId": f"{parent.label}-line"}]
+    with pytest.raises(ConfigError, match=re.escape("both read organization example|org-9|organization")):
+        list(focus.slice_records(child, one_day, SliceProgress(day)))  # type: ignore[arg-type]
 
 
 def test_given_a_transient_failure_then_the_sync_ends_transient_naming_the_account(api: ExampleApi) -> None:
