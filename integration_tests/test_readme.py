@@ -115,7 +115,7 @@ RUN: dict[str, Runner] = {
     ),
     SINGER: Runner(
         ("test_slow_singer_block_pipes_the_tap_into_target_jsonl_and_resumes",),
-        "slow: with target-jsonl on PATH (.venv-tools); then again with the new state: the lookback only",
+        "slow: with target-jsonl on PATH (.venv-tools), no state; then with the first's new state: the lookback only",
     ),
 }
 EXEMPT: dict[str, str] = {
@@ -136,8 +136,8 @@ NO_INSTALL = Substitution(
     "the fast test runs the connector installed in the test's own venv; installing into it would change the "
     "developer's venv (the slow test runs this line in a venv of its own)",
 )
-FIRST_READ = Substitution("[--state state.json]", "", "optional (in brackets): a first read has no state file yet")
-RESUME = Substitution("[--state state.json]", "--state state.json", "the optional flag, given: the second read")
+FIRST_READ = Substitution("[--state state.json]", "", "optional (in brackets): a first sync has no state file yet")
+RESUME = Substitution("[--state state.json]", "--state state.json", "the optional flag, given: the next sync")
 OWN_VENV = Substitution(
     "pip install .\n",
     "source .venv/bin/activate\npip install .\n",
@@ -373,8 +373,8 @@ def test_the_focus_row_example_is_a_row_of_a_read_of_the_demos_data_set(
 
 # --- Slow: the set-up blocks in a fresh copy of the clone, as a new user runs them ---
 # Files the README tells the user to provide: secrets/config.json and config.json (the emulator's accounts, the same
-# config); state.json for the Singer block ("{}" on a first sync, then the sync's new_state.json). No other change
-# than the substitutions above; the environment drops PYTHONPATH and VIRTUAL_ENV (they would import the checkout
+# config); for the Singer block's second sync, state.json (the first sync's new_state.json). No other change than the
+# substitutions above; the environment drops PYTHONPATH and VIRTUAL_ENV (they would import the checkout
 # under test instead of the copy) and adds DO_NOT_TRACK=1 (PyAirbyte's telemetry stays off: nothing leaves loopback).
 
 
@@ -537,9 +537,9 @@ def test_slow_console_script_block_installs_and_runs_in_a_venv_of_its_own(
     assert {m["state"]["stream"]["stream_descriptor"]["name"] for m in of_type(messages, "STATE")} == set(STREAMS)
 
 
-def singer_sync(clone: Path, block: Block, path_first: Path, into: str) -> tuple[Ran, dict[str, list[dict]]]:
+def singer_sync(clone: Path, script: str, path_first: Path, into: str) -> tuple[Ran, dict[str, list[dict]]]:
     """Run the Singer block in the copy; move target-jsonl's files into `into/`; (the run, records per stream)."""
-    ran = run_bash(block.text, clone, env=user_env(path_first), timeout=600)
+    ran = run_bash(script, clone, env=user_env(path_first), timeout=600)
     (clone / into).mkdir()
     loaded: dict[str, list[dict]] = {}
     for path in sorted(clone.glob("*-*.jsonl")):
@@ -556,9 +556,8 @@ def test_slow_singer_block_pipes_the_tap_into_target_jsonl_and_resumes(
     assert demo.returncode == 0, demo.tail()
     target = tool_bin_dirs("target-jsonl")["target-jsonl"]
     (clone / "config.json").write_text(json.dumps(readme_config(emulator)))
-    (clone / "state.json").write_text("{}\n")  # a first sync: no bookmarks yet
     path = f"{clone / '.venv' / 'bin'}{os.pathsep}{target}"
-    first, loaded = singer_sync(clone, blocks[SINGER], Path(path), "first-sync")
+    first, loaded = singer_sync(clone, FIRST_READ.apply(blocks[SINGER].text), Path(path), "first-sync")
     assert first.returncode == 0, first.tail()
     catalog = json.loads((clone / "catalog.json").read_text())
     assert sorted(entry["stream"] for entry in catalog["streams"]) == sorted(STREAMS)
@@ -567,7 +566,7 @@ def test_slow_singer_block_pipes_the_tap_into_target_jsonl_and_resumes(
     bookmarks = json.loads((clone / "new_state.json").read_text().splitlines()[-1])["bookmarks"]
     assert set(bookmarks) == set(STREAMS)
     shutil.copy(clone / "new_state.json", clone / "state.json")  # the next sync starts from this one's state
-    again, reloaded = singer_sync(clone, blocks[SINGER], Path(path), "second-sync")
+    again, reloaded = singer_sync(clone, RESUME.apply(blocks[SINGER].text), Path(path), "second-sync")
     assert again.returncode == 0, again.tail()
     confluent = [{r["id"] for r in run["usage"] if r["provider"] == "confluent"} for run in (loaded, reloaded)]
     assert set() < confluent[1] < confluent[0]  # the lookback window, not a full re-read
