@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    emulator_args = ["--scale", args.scale, "--months", str(args.months)]
+    today = utc_now().date()  # the emulator's "today" is the connector's (both pinned by tests through the hook)
+    emulator_args = ["--scale", args.scale, "--months", str(args.months), "--today", today.isoformat()]
     with EmulatorProcess(emulator_args) as emu:
         config = _config_for(emu.config, args.providers)
         print(f"Emulator on {emu.base_url} ({args.scale} data set, {args.months} months); out: {out}", flush=True)
