@@ -57,6 +57,10 @@ class Narrowed(Generic[Rows]):
         """The answered stretches."""
         return [part for part in self.parts if isinstance(part, Served)]
 
+    def windows_only(self) -> Narrowed[None]:
+        """The same stretches without their rows (what refusal ledgers judge; rows kept would pin them in memory)."""
+        return Narrowed([Served(part.window, None) if isinstance(part, Served) else part for part in self.parts])
+
 
 def narrow(boundaries: Sequence[datetime], read: Callable[[Window], Rows | Refusal]) -> Narrowed[Rows]:
     """Read `[boundaries[0], boundaries[-1])`, narrowing it on a refusal down to single units.

@@ -125,8 +125,12 @@ class SliceProgress:
     replayed: bool = False  # outcomes another stream read and already warned of in this sync
 
     def narrowed(self, kind: str, narrowed: Narrowed[Any], endpoint: str) -> None:
-        """Keep a window's outcome for `UsageProvider.settle` (refusals are judged in slice order, not read order)."""
-        self.outcomes.append(WindowOutcome(kind, narrowed, endpoint))
+        """Keep a window's outcome for `UsageProvider.settle` (refusals are judged in slice order, not read order).
+
+        Only its stretches are kept, not their rows: a slice's progress lives until the sync ends (the CDK's pool
+        keeps every partition it read), and a Confluent month's rows are ~10,000 dicts.
+        """
+        self.outcomes.append(WindowOutcome(kind, narrowed.windows_only(), endpoint))
 
     def hold_at(self, moment: datetime) -> None:
         """Never move the cursor past `moment` (for the rest of this sync, whatever later slices read)."""

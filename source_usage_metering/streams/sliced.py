@@ -102,7 +102,7 @@ class SlicedStream(UnifiedStream, AbstractStreamFacade[DefaultStream]):
         with ThreadPoolExecutor(workers, thread_name_prefix="plan") as pool:
             per_account = list(pool.map(self._plan_account, self._providers))
         self.forget_removed_accounts()
-        self.progress.slices_planned = sum(len(parts) for parts in per_account)
+        self.progress.slices_planned = sum(isinstance(p, SlicePartition) for parts in per_account for p in parts)
         return per_account
 
     def _plan_account(self, provider: UsageProvider) -> list[Any]:

@@ -18,6 +18,7 @@ from airbyte_cdk.sources.streams.http.request_window_split_exception import Requ
 from source_usage_metering.caching import cached_property
 from source_usage_metering.errors import PermissionDenied, ProviderError, Refusal, RefusalReason
 from source_usage_metering.focus.columns import FocusContext
+from source_usage_metering.held_windows import WindowHold
 from source_usage_metering.http.auth import basic_auth
 from source_usage_metering.http.endpoint import ProviderEndpoint
 from source_usage_metering.narrowing import Narrowed, narrow
@@ -25,6 +26,7 @@ from source_usage_metering.providers.base import CursorLookup, Partition, SliceP
 from source_usage_metering.providers.confluent import focus, planning, transform
 from source_usage_metering.providers.confluent.account import ConfluentAccount
 from source_usage_metering.providers.confluent.endpoints import (
+    COSTS_PAGE_SIZE,
     CostsEndpoint,
     EnvironmentsEndpoint,
     OrganizationsEndpoint,
@@ -36,6 +38,7 @@ from source_usage_metering.windows import Window, at_midnight, covered, day_boun
 logger = logging.getLogger("airbyte")
 
 COSTS = CostsEndpoint.endpoint
+LARGE_WINDOW_ROWS = COSTS_PAGE_SIZE  # a window held past its first page waits for other large windows
 ROLE_HINT = "Billing needs a Cloud API key with the OrganizationAdmin or BillingAdmin role (not a cluster key)."
 Rows = list[Mapping[str, Any]]
 
@@ -165,7 +168,11 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
     def iter_usage(self, usage_slice: UsageSlice, progress: SliceProgress) -> Iterator[UsageRecord]:
         """The cost lines of one window: its rows folded per line, tiers as charges, every row once."""
         window = Window(usage_slice.start, usage_slice.end)
-        narrowed = self._narrowed_costs(window)
+        with WindowHold(LARGE_WINDOW_ROWS) as hold:  # a window beyond one page waits for other large ones
+            yield from self._window_records(window, progress, hold)
+
+    def _window_records(self, window: Window, progress: SliceProgress, hold: WindowHold) -> Iterator[UsageRecord]:
+        narrowed = self._narrowed_costs(window, hold)
         progress.narrowed("cost", narrowed, COSTS)
         rows = [row for part in narrowed.served for row in part.rows]
         report = transform.RowReport()
@@ -245,21 +252,25 @@ class ConfluentProvider(UsageProvider[ConfluentAccount]):
             logger.warning("%s: %s: skipped %s: %s", self.label, COSTS, describe(part.window), part.refusal)
         return [row for part in narrowed.served for row in part.rows]
 
-    def _narrowed_costs(self, window: Window) -> Narrowed[Rows]:
-        return narrow(day_boundaries(window), self._read_cost_window)
+    def _narrowed_costs(self, window: Window, hold: WindowHold | None = None) -> Narrowed[Rows]:
+        return narrow(day_boundaries(window), lambda part: self._read_cost_window(part, hold))
 
-    def _read_cost_window(self, window: Window) -> Rows | Refusal:
+    def _read_cost_window(self, window: Window, hold: WindowHold | None = None) -> Rows | Refusal:
         """One window's rows, or the provider's refusal; a window the API finds too wide is read in halves."""
         endpoint = self.endpoint(CostsEndpoint)
         try:
-            rows = list(endpoint.read_slice(_cost_params(window)))
+            rows = []
+            for row in endpoint.read_slice(_cost_params(window)):
+                rows.append(row)
+                if hold is not None:
+                    hold.held()
         except RequestWindowSplitRequiredException:
             if window.days <= 1:
                 raise
             middle = window.start + timedelta(days=int(window.days // 2))
             halves = [
-                self._read_cost_window(Window(window.start, middle)),
-                self._read_cost_window(Window(middle, window.end)),
+                self._read_cost_window(Window(window.start, middle), hold),
+                self._read_cost_window(Window(middle, window.end), hold),
             ]
             refused = [half for half in halves if isinstance(half, Refusal)]
             return refused[0] if refused else [row for half in halves for row in half]  # type: ignore[union-attr]
