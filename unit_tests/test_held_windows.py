@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -40,29 +41,25 @@ def test_a_window_within_the_threshold_never_takes_the_permit() -> None:
 
 
 def test_a_second_large_window_waits_until_the_first_is_done() -> None:
+    """No timed wait that must time out: under libfaketime (scripts/test_clocks) such waits never end."""
     gate = threading.Semaphore(1)
-    first_holds, second_holds, first_done = threading.Event(), threading.Event(), threading.Event()
-
-    def first() -> None:
-        with WindowHold(1, gate) as hold:
-            hold.held(2)
-            first_holds.set()
-            assert not second_holds.wait(0.3)  # the second is waiting
-            first_done.set()
+    order: list[str] = []
+    first = WindowHold(1, gate)
+    first.held(2)
+    assert first.holding
 
     def second() -> None:
-        assert first_holds.wait(5)
         with WindowHold(1, gate) as hold:
             hold.held(2)
-            assert first_done.is_set()
-            second_holds.set()
+            order.append("second holds")
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    assert second_holds.is_set()
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.3)  # room for the second to take the permit, were it free
+    order.append("first done")
+    first.__exit__(None, None, None)
+    thread.join(10)
+    assert order == ["first done", "second holds"]
     assert gate.acquire(blocking=False)  # both gave it back
 
 
