@@ -241,6 +241,7 @@ def status(stream: str, value: str) -> dict[str, Any]:
     return {"type": "TRACE", "trace": {"type": "STREAM_STATUS", "stream_status": descriptor}}
 
 
+@pytest.mark.timed_waits
 def test_given_output_that_is_not_a_terminal_then_a_plain_line_comes_every_interval() -> None:
     out = io.StringIO()
     with PlainView(ReadProgress(Counter(usage=7)), out, interval_s=0.05):

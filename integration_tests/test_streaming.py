@@ -7,6 +7,8 @@ import signal
 import sys
 import time
 
+import pytest
+
 from integration_tests.harness import CHUNK_BYTES, StreamedRun, stream_process
 
 SILENT_CHILD = 'print(\'{"type": "LOG"}\', flush=True); import time; time.sleep(60)'
@@ -20,6 +22,7 @@ def collect(argv: list[str], **options: object) -> tuple[StreamedRun, list[bytes
     return run, lines, time.monotonic() - started
 
 
+@pytest.mark.timed_waits
 def test_given_a_silent_child_when_streaming_then_the_watchdog_stops_it_after_the_limit() -> None:
     run, lines, elapsed = collect([sys.executable, "-c", SILENT_CHILD], silence_limit_s=0.5)
 

@@ -89,6 +89,7 @@ def endpoint_for(server: ThreadingHTTPServer) -> ItemsEndpoint:
     return ItemsEndpoint(account, requests.auth.HTTPBasicAuth("KEYFAKE", "SECRETFAKE"), max_retries=1)
 
 
+@pytest.mark.timed_waits
 @pytest.mark.parametrize("trickle_head", [False, True], ids=["body-trickles", "head-trickles"])
 def test_given_a_trickling_answer_then_each_attempt_is_cut_at_the_deadline_and_retried(
     server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch, trickle_head: bool
@@ -115,6 +116,7 @@ def test_given_a_prompt_answer_then_the_deadline_changes_nothing(
     assert len(Trickler.starts) == 1
 
 
+@pytest.mark.timed_waits
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
 def test_given_a_trickling_tls_answer_then_the_deadline_cuts_it_too(tmp_path: Path) -> None:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
