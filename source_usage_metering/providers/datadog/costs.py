@@ -115,12 +115,18 @@ def org_months(rows: list[Row]) -> set[tuple[str, str]]:
     """(public id, "YYYY-MM") of every cost row naming both."""
     pairs = set()
     for row in rows:
-        attributes = row.get("attributes") if isinstance(row, Mapping) else None
-        if isinstance(attributes, Mapping) and isinstance(attributes.get("public_id"), str):
-            month = transform.cost_month(attributes)
-            if month:
-                pairs.add((attributes["public_id"], month))
+        org = org_of(row)
+        month = transform.cost_month(row["attributes"]) if org is not None else None
+        if org is not None and month:
+            pairs.add((org, month))
     return pairs
+
+
+def org_of(row: Row) -> str | None:
+    """A cost row's org (public id), None when it has none."""
+    attributes = row.get("attributes") if isinstance(row, Mapping) else None
+    org = attributes.get("public_id") if isinstance(attributes, Mapping) else None
+    return org if isinstance(org, str) else None
 
 
 def _month_keys(window: Window) -> list[str]:

@@ -362,7 +362,7 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
         """The cost lines of `months`, leaving out the orgs in `final_orgs` (already emitted as final)."""
         odd: list[str] = []
         report = transform.CostRowReport()
-        rows = [row for row in self._own_rows(read.rows) if _org_of(row) not in final_orgs]
+        rows = [row for row in self._own_rows(read.rows) if costs.org_of(row) not in final_orgs]
         lines = transform.fold_cost_rows(rows, months, odd, report)
         if report.conflicts:
             raise ProviderError(
@@ -425,10 +425,3 @@ class DatadogProvider(UsageProvider[DatadogAccount]):
             if (endpoint, str(refusal)) not in self._warned:
                 self._warned.add((endpoint, str(refusal)))
                 logger.warning("%s: %s: skipped (%s): %s", self.label, endpoint, refusal, WHY_SKIPPED[what])
-
-
-def _org_of(row: Row) -> str | None:
-    """A cost row's org (public id), None when it has none."""
-    attributes = row.get("attributes") if isinstance(row, Mapping) else None
-    org = attributes.get("public_id") if isinstance(attributes, Mapping) else None
-    return org if isinstance(org, str) else None
